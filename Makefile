@@ -1,0 +1,70 @@
+# The two commands a newcomer needs, from a fresh checkout:
+#   make demo   build the local cluster and deploy Synapse onto it with playbooks/site.yml
+#   make test   install everything (venv, Go-built tools) and run every test tier
+# Everything else here is a step of those two. `make help` lists the targets.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST := $(BIN)/pytest -p no:cacheprovider
+# The venv is rebuilt when its pinned requirements change.
+VENV_STAMP := $(VENV)/.installed-$(shell sha256sum requirements/test.txt | cut -c1-16)
+
+.PHONY: help demo test venv tools cluster cluster-down static sanity unit integration charts \
+        playbooks collection
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+demo: venv cluster ## start the local cluster and deploy Synapse onto it (site.yml, inventories/local)
+	$(BIN)/ansible-playbook playbooks/site.yml -i inventories/local
+
+test: venv tools ## install what the tests need and run every tier, static to cluster
+	$(MAKE) --no-print-directory static sanity unit integration charts playbooks collection
+
+venv: $(VENV_STAMP) ## Python virtualenv with the pinned tools (requirements/test.txt)
+
+$(VENV_STAMP): requirements/test.txt
+	rm -f $(VENV)/.installed-*
+	[ -x $(BIN)/python ] || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/test.txt
+	touch $@
+
+tools: ## helm and the control plane, built from the Go module proxy (cached by version)
+	tools/cluster/build.sh
+
+cluster: tools ## start (or confirm) the local Kubernetes control plane
+	tools/cluster/up.sh
+
+cluster-down: ## stop the local control plane
+	tools/cluster/down.sh
+
+# Tier 1: static checks.
+static: venv ## ruff, yamllint, ansible-lint (production profile)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint --profile production
+
+sanity: venv ## ansible-test sanity on the plugins
+	tools/ansible_test/sanity.sh
+
+# Tier 2: pure Python.
+unit: venv ## pytest: merge filter, signing keys, option list (with property tests)
+	$(PYTEST) tests/unit
+
+# Tier 3: real Synapse.
+integration: venv ## real Synapse judges the generated keys and merged configs
+	$(PYTEST) tests/integration
+
+charts: venv tools ## helm lint/template of every chart, manifests validated against Kubernetes' schema
+	$(PYTEST) tests/charts
+
+playbooks: venv ## syntax, argument specs and preflight failures of the playbooks and roles
+	$(PYTEST) tests/playbooks
+
+collection: venv ## ansible-galaxy build + install, filters called by FQCN
+	$(PYTEST) tests/collection

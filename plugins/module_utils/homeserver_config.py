@@ -1,0 +1,214 @@
+# Copyright: matrixk8s.synapse contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Build a homeserver.yaml from what the roles compute and what the user writes.
+
+Pure Python with no Ansible imports, so the filters, the tests and any future module share
+one implementation. Every error is a HomeserverConfigError whose message names the argument
+and the dotted path of the offending key: the user must be able to find the line to fix.
+"""
+
+import datetime
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+
+try:
+    import yaml
+except ImportError:  # ansible-core requires PyYAML; ansible-test imports without it
+    yaml = None
+
+from ansible_collections.matrixk8s.synapse.plugins.module_utils.synapse_options import (
+    KNOWN_OPTIONS,
+    SYNAPSE_SCHEMA_VERSION,
+)
+
+LIST_MERGE_MODES = ("replace", "append")
+
+
+class HomeserverConfigError(ValueError):
+    """A configuration mistake, described for the person who made it."""
+
+
+def _plain(value, where):
+    """Copy value into plain Python types (dict, list, str, int, float, bool, None).
+
+    Ansible hands filters its own subclasses (tagged strings, AnsibleMapping, ...). Copying
+    into the base types keeps the result safe for to_nice_yaml and for Synapse, and means
+    the result never shares a mutable object with an input.
+    """
+    if value is None:
+        return None
+    # bool before int: bool is an int subclass. str.__str__ and friends return the base
+    # type even for a subclass.
+    for base in (bool, str, int, float):
+        if isinstance(value, base):
+            return base(value) if base is not str else str.__str__(value)
+    if isinstance(value, Mapping):
+        return {_plain(k, where): _plain(v, _join(where, k)) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        return [_plain(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        # YAML turns an unquoted 2024-01-01 into a date; keep it, YAML writes it back.
+        return value
+    raise HomeserverConfigError(
+        f"{where or 'the value'} holds a {type(value).__name__}, which homeserver.yaml cannot hold"
+    )
+
+
+def _join(prefix, key):
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _yaml_reason(exc):
+    """Where and why YAML failed, without quoting the text: it may hold a password."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or "cannot be parsed"
+    if mark is None:
+        return problem
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+
+
+def load_mapping(value, label):
+    """Return value as a plain dict: a mapping as is, a YAML string parsed.
+
+    None and an empty YAML string mean "nothing to add" (a group_vars entry whose whole
+    body is commented out is None). Anything else is a mistake, reported with label.
+    """
+    if isinstance(value, str):
+        if yaml is None:
+            raise HomeserverConfigError(f"{label} is a YAML string, and reading it needs PyYAML")
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise HomeserverConfigError(
+                f"{label} is a string but not valid YAML: {_yaml_reason(exc)}"
+            ) from None
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise HomeserverConfigError(
+                f"{label} must hold a YAML mapping (homeserver.yaml options), "
+                f"but its YAML is a {type(value).__name__}"
+            )
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise HomeserverConfigError(
+            f"{label} must be a mapping or a YAML string holding a mapping, got {type(value).__name__}"
+        )
+    return _plain(value, "")
+
+
+def _normalise_protected(protected):
+    """Accept a list of dotted paths or a mapping {dotted path: what sets it instead}."""
+    if protected is None:
+        return {}
+    if isinstance(protected, str):
+        raise HomeserverConfigError(
+            "protected must be a list of dotted key paths or a mapping of them, got a string"
+        )
+    if isinstance(protected, Mapping):
+        return {str(path): (str(owner) if owner else None) for path, owner in protected.items()}
+    if isinstance(protected, Sequence):
+        return {str(path): None for path in protected}
+    raise HomeserverConfigError(
+        f"protected must be a list or a mapping of dotted key paths, got {type(protected).__name__}"
+    )
+
+
+def _check_protected(override, protected, label, prefix=""):
+    """Fail if override sets, replaces or reaches inside a protected path."""
+    for key, value in override.items():
+        path = _join(prefix, key)
+        for owned, owner in protected.items():
+            inside = path == owned or path.startswith(owned + ".")
+            replaces_parent = owned.startswith(path + ".") and not isinstance(value, Mapping)
+            if inside or replaces_parent:
+                instead = f"set {owner} instead" if owner else "it is set by the collection's roles"
+                raise HomeserverConfigError(
+                    f"{label} sets '{path}', which the collection manages ('{owned}'): {instead}"
+                )
+        if isinstance(value, Mapping):
+            _check_protected(value, protected, label, path)
+
+
+def _check_known(override, label):
+    for key in override:
+        if key in KNOWN_OPTIONS:
+            continue
+        close = difflib.get_close_matches(str(key), KNOWN_OPTIONS, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise HomeserverConfigError(
+            f"{label} sets '{key}', which is not a Synapse {SYNAPSE_SCHEMA_VERSION} "
+            f"option{hint}. For a module's or an experimental option, pass strict=false."
+        )
+
+
+def _merge(base, override, list_merge):
+    """Merge override into a copy of base. Both are plain dicts owned by the caller."""
+    merged = dict(base)
+    for key, value in override.items():
+        current = merged.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            merged[key] = _merge(current, value, list_merge)
+        elif list_merge == "append" and isinstance(current, list) and isinstance(value, list):
+            merged[key] = current + value
+        else:
+            merged[key] = value
+    return merged
+
+
+def merge(base, *overrides, list_merge="replace", protected=None, strict=True, names=None):
+    """Merge overrides, in order, over base and return a new plain dict.
+
+    names optionally labels the overrides in errors (for example the variable each one came
+    from); without it they are "override 1", "override 2", ...
+    """
+    if list_merge not in LIST_MERGE_MODES:
+        raise HomeserverConfigError(
+            f"list_merge must be one of {', '.join(LIST_MERGE_MODES)}, got {list_merge!r}"
+        )
+    if not isinstance(strict, bool):
+        raise HomeserverConfigError(f"strict must be true or false, got {strict!r}")
+    names = list(names or [])
+    owned = _normalise_protected(protected)
+
+    result = load_mapping(base, "the base (argument 1)")
+    for index, override in enumerate(overrides, start=1):
+        label = f"override {index} (argument {index + 1})"
+        if index <= len(names):
+            label = f"{names[index - 1]} ({label})"
+        mapping = load_mapping(override, label)
+        _check_protected(mapping, owned, label)
+        if strict:
+            _check_known(mapping, label)
+        result = _merge(result, mapping, list_merge)
+    return result
+
+
+# A Matrix server name: hostname, IPv4 literal or bracketed IPv6 literal, optional port.
+# https://spec.matrix.org/latest/appendices/#server-name
+_HOSTNAME = re.compile(
+    r"^(?=.{1,255}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+)
+_IPV4 = re.compile(r"^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$")
+_IPV6 = re.compile(r"^\[[0-9A-Fa-f:.]{2,45}\]$")
+
+
+def check_server_name(value, name="matrix_server_name"):
+    """Return value if it is a valid Matrix server name, else raise naming the variable."""
+    if not isinstance(value, str) or not value:
+        raise HomeserverConfigError(f"{name} must be a non-empty string, got {value!r}")
+    host, port = value, None
+    if not value.startswith("[") and value.count(":") == 1:
+        host, port = value.split(":")
+    elif value.startswith("[") and "]:" in value:
+        host, port = value.rsplit(":", 1)
+    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+        raise HomeserverConfigError(f"{name} {value!r} has an invalid port {port!r}")
+    if not (_HOSTNAME.match(host) or _IPV4.match(host) or _IPV6.match(host)):
+        raise HomeserverConfigError(
+            f"{name} {value!r} is not a valid Matrix server name: expected a DNS name such as "
+            "example.com (optionally with :port), an IPv4 address or a [bracketed] IPv6 address"
+        )
+    return str.__str__(value)

@@ -1,0 +1,122 @@
+# Copyright: matrixk8s.synapse contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Synapse signing keys: generate, validate, derive the verify key, retire for rotation.
+
+A Synapse signing key file holds one line per key, `<algorithm> <version> <seed>`, for
+example `ed25519 a_Zx9q <43 characters of unpadded base64>`, where the seed is the 32-byte
+Ed25519 private key. The public "verify key" other servers fetch from
+/_matrix/key/v2/server is derived from that seed. Losing the seed breaks federation, which
+is why the roles generate it once and keep it.
+"""
+
+import base64
+import binascii
+import re
+import secrets
+import string
+
+try:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+except ImportError:  # ansible-core requires cryptography; ansible-test imports without it
+    Ed25519PrivateKey = None
+
+ALGORITHM = "ed25519"
+SEED_BYTES = 32
+# Synapse's own generator names keys "a_" + 4 random characters; a version may be any
+# run of letters, digits and underscores (the Matrix key ID grammar).
+_KEY_ID_ALPHABET = string.ascii_letters + string.digits
+_VERSION = re.compile(r"^[A-Za-z0-9_]{1,255}$")
+
+
+class SigningKeyError(ValueError):
+    """A malformed or unusable signing key, described without revealing it."""
+
+
+def unpadded_b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii").rstrip("=")
+
+
+def _decode_b64(text: str) -> bytes:
+    padded = text + "=" * (-len(text) % 4)
+    return base64.b64decode(padded, validate=True)
+
+
+def generate(algorithm=ALGORITHM, key_id=None) -> str:
+    """Return a new key line; the seed comes from the operating system's CSPRNG."""
+    if algorithm != ALGORITHM:
+        raise SigningKeyError(f"only {ALGORITHM} signing keys exist in Matrix, got {algorithm!r}")
+    if key_id is None:
+        key_id = "a_" + "".join(secrets.choice(_KEY_ID_ALPHABET) for _position in range(4))
+    elif not _VERSION.match(str(key_id)):
+        raise SigningKeyError(f"key_id {key_id!r} may hold only letters, digits and underscores")
+    return f"{ALGORITHM} {key_id} {unpadded_b64(secrets.token_bytes(SEED_BYTES))}"
+
+
+def parse(line, name="signing_key_value"):
+    """Return (version, seed bytes) of a key line, or raise naming the variable.
+
+    The message never repeats the key material: it may end up in a log.
+    """
+    if not isinstance(line, str):
+        raise SigningKeyError(f"{name} must be a string, got {type(line).__name__}")
+    lines = [part for part in line.strip().splitlines() if part.strip()]
+    if len(lines) != 1:
+        raise SigningKeyError(
+            f"{name} must hold exactly one key line '{ALGORITHM} <version> <base64 seed>', "
+            f"found {len(lines)} lines"
+        )
+    fields = lines[0].split()
+    if len(fields) != 3:
+        raise SigningKeyError(
+            f"{name} must have three fields '{ALGORITHM} <version> <base64 seed>', found {len(fields)}"
+        )
+    algorithm, version, seed_b64 = fields
+    if algorithm != ALGORITHM:
+        raise SigningKeyError(f"{name} must start with '{ALGORITHM}', found {algorithm!r}")
+    if not _VERSION.match(version):
+        raise SigningKeyError(
+            f"{name} has an invalid key version {version!r}: use letters, digits and underscores"
+        )
+    try:
+        seed = _decode_b64(seed_b64)
+    except (binascii.Error, ValueError):
+        raise SigningKeyError(f"{name}: the third field is not valid base64") from None
+    if len(seed) != SEED_BYTES:
+        raise SigningKeyError(
+            f"{name}: the seed must decode to {SEED_BYTES} bytes, it decodes to {len(seed)}"
+        )
+    return version, seed
+
+
+def normalise(line, name="signing_key_value") -> str:
+    """Return the canonical form of a valid key line (unpadded seed, single spaces)."""
+    version, seed = parse(line, name)
+    return f"{ALGORITHM} {version} {unpadded_b64(seed)}"
+
+
+def key_id(line, name="signing_key_value") -> str:
+    version = parse(line, name)[0]
+    return f"{ALGORITHM}:{version}"
+
+
+def verify_key(line, name="signing_key_value") -> str:
+    """Return the public key as Matrix publishes it: unpadded base64 of 32 raw bytes."""
+    if Ed25519PrivateKey is None:
+        raise SigningKeyError("deriving a verify key needs the Python package cryptography")
+    seed = parse(line, name)[1]
+    public = Ed25519PrivateKey.from_private_bytes(seed).public_key()
+    return unpadded_b64(public.public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+def old_signing_keys_entry(line, expired_ts, name="signing_key_value") -> dict:
+    """Return the old_signing_keys entry that keeps a retired key verifiable.
+
+    expired_ts is when the key stopped being used, in milliseconds since the epoch:
+    other servers accept events it signed before then.
+    """
+    if isinstance(expired_ts, str) and expired_ts.isdigit():
+        expired_ts = int(expired_ts)  # templating can hand over "1700000000000"
+    if isinstance(expired_ts, bool) or not isinstance(expired_ts, int) or expired_ts <= 0:
+        raise SigningKeyError(f"expired_ts must be a positive integer of milliseconds, got {expired_ts!r}")
+    return {key_id(line, name): {"key": verify_key(line, name), "expired_ts": int(expired_ts)}}
