@@ -13,17 +13,20 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 # The venv is rebuilt when its pinned requirements change.
 VENV_STAMP := $(VENV)/.installed-$(shell sha256sum requirements/test.txt | cut -c1-16)
 
-.PHONY: help demo test venv tools cluster cluster-down static sanity unit integration charts \
-        playbooks collection
+.PHONY: help demo test venv tools system-packages cluster cluster-down cluster-smoke static sanity \
+        unit integration charts playbooks collection realserver bench-realserver
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 demo: venv cluster ## start the local cluster and deploy Synapse onto it (site.yml, inventories/local)
 	$(BIN)/ansible-playbook playbooks/site.yml -i inventories/local
 
-test: venv tools ## install what the tests need and run every tier, static to cluster
-	$(MAKE) --no-print-directory static sanity unit integration charts playbooks collection
+# The tiers run one after another: playbooks and realserver share the cluster's namespace.
+# MATRIXK8S_REQUIRE_CLUSTER turns "no cluster" into a failure instead of a skip.
+test: venv tools system-packages ## install what the tests need and run every tier, static to cluster
+	MATRIXK8S_REQUIRE_CLUSTER=1 $(MAKE) --no-print-directory static sanity unit integration charts \
+	  collection cluster-smoke playbooks realserver
 
 venv: $(VENV_STAMP) ## Python virtualenv with the pinned tools (requirements/test.txt)
 
@@ -41,6 +44,12 @@ cluster: tools ## start (or confirm) the local Kubernetes control plane
 
 cluster-down: ## stop the local control plane
 	tools/cluster/down.sh
+
+cluster-smoke: cluster ## prove the local control plane works (nodes, PVC binding, Pod Security)
+	tools/cluster/smoke.sh
+
+system-packages: ## PostgreSQL 15 and nginx from Debian, for the real-server tier (no-op when present)
+	tools/install-system-packages.sh
 
 # Tier 1: static checks.
 static: venv ## ruff, yamllint, ansible-lint (production profile)
@@ -60,11 +69,18 @@ unit: venv ## pytest: merge filter, signing keys, option list (with property tes
 integration: venv ## real Synapse judges the generated keys and merged configs
 	$(PYTEST) tests/integration
 
-charts: venv tools ## helm lint/template of every chart, manifests validated against Kubernetes' schema
+charts: venv tools system-packages ## helm lint/template of every chart, manifests validated against Kubernetes' schema
 	$(PYTEST) tests/charts
 
-playbooks: venv ## syntax, argument specs and preflight failures of the playbooks and roles
+playbooks: venv cluster ## syntax, argument specs, preflight failures; site.yml on the local cluster
 	$(PYTEST) tests/playbooks
 
 collection: venv ## ansible-galaxy build + install, filters called by FQCN
 	$(PYTEST) tests/collection
+
+# Tier 4: real Synapse, PostgreSQL and nginx fed what the roles stored in the cluster.
+realserver: venv cluster system-packages ## a Matrix client against what the roles rendered
+	MATRIXK8S_REALSERVER_SOURCE=cluster $(PYTEST) tests/realserver
+
+bench-realserver: venv cluster system-packages ## median of 3 real-server runs, Synapse start to /health
+	bench/realserver.sh

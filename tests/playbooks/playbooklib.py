@@ -1,0 +1,121 @@
+"""Run the collection's playbooks the way a user does, and read what happened.
+
+(Helpers for tests/playbooks; the fixtures are in conftest.py.)
+
+Every run uses the ansible.posix.json callback, so a test looks at structured results
+(which task failed, with which module and message, what ran before it) rather than at
+the human-readable output. Runs start from the repository root, where
+playbooks/collections/ansible_collections/matrixk8s/synapse points back at the collection.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+VENV_BIN = pathlib.Path(sys.executable).parent
+ANSIBLE_PLAYBOOK = str(VENV_BIN / "ansible-playbook")
+PLAYBOOKS = sorted(p.name for p in (REPO / "playbooks").glob("*.yml"))
+INVENTORIES = sorted(p.name for p in (REPO / "inventories").iterdir() if (p / "hosts.yml").is_file())
+LOCAL_KUBECONFIG = REPO / ".local" / "kubeconfig"
+
+
+@dataclass
+class TaskResult:
+    name: str
+    action: str
+    path: str
+    result: dict
+
+    @property
+    def failed(self):
+        return bool(self.result.get("failed"))
+
+    @property
+    def changed(self):
+        return bool(self.result.get("changed"))
+
+    @property
+    def message(self):
+        return str(self.result.get("msg", ""))
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    tasks: list = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def failed_task(self):
+        return next((t for t in self.tasks if t.failed), None)
+
+    def before_failure(self):
+        """The tasks that ran before the first failure."""
+        out = []
+        for task in self.tasks:
+            if task.failed:
+                break
+            out.append(task)
+        return out
+
+    @property
+    def changed(self):
+        return sum(host["changed"] for host in self.stats.values())
+
+    def describe(self):
+        failed = self.failed_task
+        where = (
+            f"{failed.name} ({failed.action}, {failed.path}): {failed.message}"
+            if failed
+            else "no failed task"
+        )
+        return f"rc={self.returncode}; first failure: {where}\nstderr:\n{self.stderr[-3000:]}"
+
+
+def run_playbook(
+    playbook, inventory="local", extra_vars=None, args=(), env=None, tmp_path=None, json_output=True
+):
+    """Run playbooks/<playbook> with inventories/<inventory>; extra_vars go through a JSON file."""
+    cmd = [ANSIBLE_PLAYBOOK, "-i", f"inventories/{inventory}", f"playbooks/{playbook}", *args]
+    if extra_vars:
+        assert tmp_path is not None, "extra_vars need tmp_path"
+        vars_file = tmp_path / f"extra-vars-{len(list(tmp_path.glob('extra-vars-*')))}.json"
+        vars_file.write_text(json.dumps(extra_vars))
+        cmd += ["-e", f"@{vars_file}"]
+    full_env = dict(os.environ)
+    full_env.update(
+        {
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "PATH": f"{VENV_BIN}{os.pathsep}{full_env.get('PATH', '')}",
+        }
+    )
+    if json_output:
+        full_env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
+    full_env.update(env or {})
+    proc = subprocess.run(
+        cmd, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=1800, check=False
+    )
+    run = Run(proc.returncode, proc.stdout, proc.stderr)
+    if json_output and proc.stdout.strip().startswith("{"):
+        data = json.loads(proc.stdout)
+        for play in data.get("plays", []):
+            for task in play.get("tasks", []):
+                for result in task.get("hosts", {}).values():
+                    run.tasks.append(
+                        TaskResult(
+                            name=task["task"]["name"],
+                            action=result.get("action", ""),
+                            path=task["task"].get("path", ""),
+                            result=result,
+                        )
+                    )
+        run.stats = data.get("stats", {})
+    return run

@@ -1,0 +1,190 @@
+"""Configuration mistakes fail in the roles' validate step, before any cluster access.
+
+site.yml's first play validates every role's input before it probes the cluster. These
+runs point at a cluster that cannot be reached, so a mistake that slipped through
+validation would show up as "Cannot reach the Kubernetes API" instead of its own message.
+"""
+
+import pytest
+from playbooklib import run_playbook
+
+GOOD_KEY = "ed25519 a_AbCd " + "A" * 43
+
+CASES = {
+    "unknown Synapse option": (
+        {"synapse_homeserver": {"enable_registraton": True}},
+        "synapse",
+        ["enable_registraton", "did you mean enable_registration", "synapse_homeserver"],
+    ),
+    "unknown option in a YAML string": (
+        {"synapse_homeserver": "url_preview_enabeld: true\n"},
+        "synapse",
+        ["url_preview_enabeld", "did you mean"],
+    ),
+    "malformed YAML string": (
+        {"synapse_homeserver": "max_upload_size: [100M\n"},
+        "synapse",
+        ["synapse_homeserver", "not valid YAML"],
+    ),
+    "protected option server_name": (
+        {"synapse_homeserver": {"server_name": "other.example"}},
+        "synapse",
+        ["server_name", "matrix_server_name"],
+    ),
+    "protected option inside database": (
+        {"synapse_homeserver": {"database": {"args": {"cp_max": 50}}}},
+        "synapse",
+        ["database", "synapse_database_"],
+    ),
+    "protected option listeners": (
+        {"synapse_homeserver": {"listeners": []}},
+        "synapse",
+        ["listeners", "synapse_listener_bind_addresses"],
+    ),
+    "inline secret that the role generates": (
+        {"synapse_homeserver": {"macaroon_secret_key": "abc"}},
+        "synapse",
+        ["macaroon_secret_key", "synapse-secrets"],
+    ),
+    "signing key path": (
+        {"synapse_homeserver": {"signing_key_path": "/data/key"}},
+        "synapse",
+        ["signing_key_path", "signing_key_secret_name"],
+    ),
+    "synapse_homeserver is a list": (
+        {"synapse_homeserver": ["enable_registration"]},
+        "synapse",
+        ["synapse_homeserver"],
+    ),
+    "malformed signing_key_value": (
+        {"signing_key_value": "ed25519 a_AbCd not-base64!"},
+        "signing_key",
+        ["signing_key_value", "base64"],
+    ),
+    "signing key of the wrong algorithm": (
+        {"signing_key_value": "rsa a_AbCd " + "A" * 43},
+        "signing_key",
+        ["signing_key_value", "ed25519"],
+    ),
+    "invalid server name": (
+        {"matrix_server_name": "not a server!"},
+        "synapse",
+        ["matrix_server_name", "not a valid Matrix server name"],
+    ),
+    "empty server name": (
+        {"matrix_server_name": ""},
+        "synapse",
+        ["matrix_server_name is not set"],
+    ),
+    "database without C collation": (
+        {"postgres_initdb_args": "--encoding=UTF8 --locale=en_US.UTF-8"},
+        "postgres",
+        ["postgres_initdb_args", "--locale=C"],
+    ),
+    "bad storage size": (
+        {"postgres_storage_size": "ten gigs"},
+        "postgres",
+        ["postgres_storage_size"],
+    ),
+    "bad wait timeout": (
+        {"synapse_wait_timeout": "10 minutes"},
+        "synapse",
+        ["synapse_wait_timeout"],
+    ),
+    "external database without a host": (
+        {"postgres_enabled": False},
+        "synapse",
+        ["synapse_database_host"],
+    ),
+    "database args that replace role-owned ones": (
+        {"synapse_database_args": {"password": "x"}},
+        "synapse",
+        ["synapse_database_args"],
+    ),
+    "admin username that is not a localpart": (
+        {"synapse_admin_users": [{"username": "Alice Smith"}]},
+        "synapse",
+        ["synapse_admin_users", "Alice Smith"],
+    ),
+    "support document without contacts or page": (
+        {"well_known_support": {"email": "admin@example.test"}},
+        "well_known",
+        ["well_known_support"],
+    ),
+    "well_known mode synapse with Synapse not serving it": (
+        {"well_known_mode": "synapse", "synapse_serve_server_wellknown": False},
+        "well_known",
+        ["synapse_serve_server_wellknown"],
+    ),
+}
+
+
+@pytest.mark.parametrize(("extra_vars", "role", "needles"), CASES.values(), ids=list(CASES))
+def test_mistake_fails_in_validation(extra_vars, role, needles, tmp_path, unreachable_kubeconfig):
+    run = run_playbook(
+        "site.yml",
+        extra_vars={"matrix_kubeconfig": str(unreachable_kubeconfig), **extra_vars},
+        tmp_path=tmp_path,
+    )
+    assert run.returncode != 0
+    failed = run.failed_task
+    assert failed is not None, run.describe()
+    assert f"matrixk8s.synapse.{role} :" in failed.name, run.describe()
+    assert failed.path.split(":")[0].endswith(f"roles/{role}/tasks/validate.yml"), run.describe()
+    for needle in needles:
+        assert needle in failed.message, run.describe()
+    assert "Cannot reach the Kubernetes API" not in run.stdout
+    assert not [t for t in run.tasks if t.action.startswith("kubernetes.core.")], run.describe()
+
+
+def test_valid_input_passes_validation_then_stops_at_the_cluster_probe(tmp_path, unreachable_kubeconfig):
+    """The positive control: the local inventory validates, then the probe explains itself."""
+    run = run_playbook(
+        "site.yml",
+        extra_vars={"matrix_kubeconfig": str(unreachable_kubeconfig), "signing_key_value": GOOD_KEY},
+        tmp_path=tmp_path,
+    )
+    assert run.returncode != 0
+    probe = [t for t in run.tasks if t.action == "kubernetes.core.k8s_info"]
+    assert probe, run.describe()
+    assert probe[0].name.endswith("Read namespace matrix")
+    explained = [t for t in run.tasks if t.failed and t.action == "ansible.builtin.fail"]
+    assert explained, run.describe()
+    assert "Cannot reach the Kubernetes API" in explained[0].message
+    assert str(unreachable_kubeconfig) in explained[0].message
+    # Every role was validated before the first cluster access.
+    validated = {
+        t.name.split(" :")[0] for t in run.tasks[: run.tasks.index(probe[0])] if "validate.yml" in t.path
+    }
+    assert validated == {
+        f"matrixk8s.synapse.{r}" for r in ("postgres", "signing_key", "synapse", "well_known")
+    }
+    assert GOOD_KEY.split()[2] not in run.stdout + run.stderr
+
+
+def test_missing_kubeconfig_is_explained(tmp_path):
+    run = run_playbook(
+        "site.yml",
+        extra_vars={"matrix_kubeconfig": str(tmp_path / "no-such-kubeconfig")},
+        tmp_path=tmp_path,
+    )
+    assert run.returncode != 0
+    explained = [t for t in run.tasks if t.failed and t.action == "ansible.builtin.fail"]
+    assert explained, run.describe()
+    assert "Cannot reach the Kubernetes API" in explained[0].message
+    assert "matrix_kubeconfig" in explained[0].message
+
+
+@pytest.mark.parametrize("playbook", ["rotate_signing_key.yml"])
+def test_other_playbooks_validate_first_too(playbook, tmp_path, unreachable_kubeconfig):
+    run = run_playbook(
+        playbook,
+        extra_vars={
+            "matrix_kubeconfig": str(unreachable_kubeconfig),
+            "synapse_homeserver": {"enable_registraton": True},
+        },
+        tmp_path=tmp_path,
+    )
+    assert run.returncode != 0
+    assert "did you mean enable_registration" in run.failed_task.message, run.describe()
+    assert not [t for t in run.tasks if t.action.startswith("kubernetes.core.")]

@@ -1,0 +1,445 @@
+"""site.yml, rotate_signing_key.yml and uninstall.yml against the project's local cluster.
+
+Skipped unless tools/cluster/up.sh is running (kubeconfig .local/kubeconfig). The cluster
+is kwok-based: Deployments and StatefulSets become Ready and Jobs complete, but no
+container runs, so these tests check what the roles put into the API (Secrets, values,
+annotations, ordering) and how the playbooks behave on a second run; a real Synapse reads
+the same homeserver.yaml in tests/integration.
+
+The tests share one deployment and run in file order: the last ones rotate the key,
+uninstall and purge. Under pytest-xdist they run only with --dist loadfile (or loadgroup),
+which keeps the file on one worker; with plain -n they skip.
+"""
+
+import base64
+import datetime
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+from playbooklib import REPO, run_playbook
+
+NAMESPACE = "matrix"
+PART_OF = "app.kubernetes.io/part-of=matrixk8s-synapse"
+
+
+def _secret_data(core, name):
+    secret = core.read_namespaced_secret(name, NAMESPACE)
+    return {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
+
+
+def _secret_or_none(core, name):
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        return _secret_data(core, name)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def _secret_values(core):
+    """Every secret value the deployment holds, raw and base64-encoded."""
+    values = set()
+    pg = _secret_data(core, "synapse-postgres-password")["password"]
+    values.add(pg)
+    key_line = _secret_data(core, "synapse-signing-key")["signing.key"].strip()
+    values.add(key_line.split()[2])  # the private seed
+    values.update(_secret_data(core, "synapse-secrets").values())
+    admin = _secret_or_none(core, "synapse-admin-admin")
+    if admin:
+        values.add(admin["password"])
+    return {v for v in values if v} | {base64.b64encode(v.encode()).decode() for v in values if v}
+
+
+def _leaks(text, secrets):
+    return sorted(s[:6] + "..." for s in secrets if s in text)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _serially(request):
+    """One deployment, one worker: under xdist only --dist loadfile/loadgroup keeps it so."""
+    dist = request.config.getoption("dist", "no")
+    if os.environ.get("PYTEST_XDIST_WORKER") and dist not in ("loadfile", "loadgroup"):
+        pytest.skip("these tests share one deployment: run them serially or with --dist loadfile")
+
+
+@pytest.fixture(scope="module")
+def core(local_cluster):
+    from kubernetes import client
+
+    return client.CoreV1Api(local_cluster)
+
+
+@pytest.fixture(scope="module")
+def apps(local_cluster):
+    from kubernetes import client
+
+    return client.AppsV1Api(local_cluster)
+
+
+@pytest.fixture(scope="module")
+def deployment(core, tmp_path_factory):
+    """site.yml twice against inventories/local; returns both runs and the key after each."""
+    first = run_playbook("site.yml")
+    assert first.returncode == 0, first.describe()
+    key_after_first = _secret_data(core, "synapse-signing-key")["signing.key"]
+    second = run_playbook("site.yml")
+    assert second.returncode == 0, second.describe()
+    key_after_second = _secret_data(core, "synapse-signing-key")["signing.key"]
+    return {"first": first, "second": second, "keys": (key_after_first, key_after_second)}
+
+
+def test_second_run_changes_nothing(deployment):
+    second = deployment["second"]
+    changed = [t.name for t in second.tasks if t.changed]
+    assert second.changed == 0, changed
+
+
+def test_signing_key_survives_a_second_run(deployment):
+    first, second = deployment["keys"]
+    assert first == second
+    assert re.fullmatch(r"ed25519 a_[A-Za-z0-9_]+ [A-Za-z0-9+/]{43}\n?", first)
+
+
+def test_only_the_public_key_is_shown(deployment, core):
+    from ansible_collections.matrixk8s.synapse.plugins.module_utils import signing_key
+
+    line = _secret_data(core, "synapse-signing-key")["signing.key"].strip()
+    shown = [t.message for t in deployment["second"].tasks if t.name.endswith("Show the public key")]
+    assert shown
+    assert signing_key.verify_key(line) in shown[0]
+    assert signing_key.key_id(line) in shown[0]
+
+
+def test_no_secret_in_json_output(deployment, core):
+    """The JSON callback prints every result in full, more than -v does."""
+    secrets = _secret_values(core)
+    for run in (deployment["first"], deployment["second"]):
+        assert not _leaks(run.stdout + run.stderr, secrets)
+
+
+def test_verbose_run_prints_no_secret_and_changes_nothing(deployment, core):
+    run = run_playbook("site.yml", args=["-v"], json_output=False)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert not _leaks(run.stdout + run.stderr, _secret_values(core))
+    assert re.search(r"localhost\s*:\s*ok=\d+\s+changed=0\s", run.stdout), run.stdout[-1500:]
+
+
+def test_check_and_diff_change_nothing_and_print_no_secret(deployment, core):
+    run = run_playbook("site.yml", args=["--check", "--diff", "-v"], json_output=False)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert not _leaks(run.stdout + run.stderr, _secret_values(core))
+    assert re.search(r"localhost\s*:\s*ok=\d+\s+changed=0\s", run.stdout), run.stdout[-1500:]
+
+
+def test_homeserver_yaml_holds_the_role_settings_and_the_overrides(deployment, core):
+    config = yaml.safe_load(_secret_data(core, "synapse-config")["homeserver.yaml"])
+    # Role-owned.
+    assert config["server_name"] == "example.test"
+    assert config["public_baseurl"] == "https://matrix.example.test/"
+    assert config["report_stats"] is False
+    assert config["signing_key_path"] == "/secrets/signing-key/signing.key"
+    assert config["media_store_path"] == "/data/media_store"
+    for name in ("registration_shared_secret", "macaroon_secret_key", "form_secret"):
+        assert config[f"{name}_path"] == f"/secrets/synapse/{name}"
+        assert name not in config
+    listeners = {listener["port"]: listener for listener in config["listeners"]}
+    assert listeners[8008]["x_forwarded"] is True
+    assert listeners[8008]["resources"][0]["names"] == ["client", "federation"]
+    assert listeners[8080]["resources"][0]["names"] == ["health"]
+    db = config["database"]
+    assert db["name"] == "psycopg2"
+    assert db["args"]["host"] == "synapse-postgres.matrix.svc.cluster.local"
+    assert db["args"]["port"] == 5432
+    assert db["args"]["password"] == _secret_data(core, "synapse-postgres-password")["password"]
+    # The inventory's synapse_homeserver, as written.
+    assert config["enable_registration"] is False
+    assert config["url_preview_enabled"] is True
+    assert "10.0.0.0/8" in config["url_preview_ip_range_blacklist"]
+    assert config["max_upload_size"] == "100M"
+    assert config["retention"]["default_policy"]["max_lifetime"] == "1y"
+    assert config["rc_message"] == {"per_second": 0.5, "burst_count": 15}
+    assert config["rc_login"]["address"]["burst_count"] == 5
+    assert config["trusted_key_servers"] == [{"server_name": "matrix.org"}]
+
+
+def test_synapse_accepts_the_homeserver_yaml(deployment, core, tmp_path):
+    """Synapse's own config parser reads the stored file (paths pointed at local copies)."""
+    text = _secret_data(core, "synapse-config")["homeserver.yaml"]
+    (tmp_path / "signing.key").write_text(_secret_data(core, "synapse-signing-key")["signing.key"])
+    for name, value in _secret_data(core, "synapse-secrets").items():
+        (tmp_path / name).write_text(value)
+    (tmp_path / "media").mkdir()
+    text = text.replace("/secrets/signing-key/", f"{tmp_path}/").replace("/secrets/synapse/", f"{tmp_path}/")
+    text = text.replace("/data/media_store", f"{tmp_path}/media")
+    (tmp_path / "homeserver.yaml").write_text(text)
+    proc = subprocess.run(
+        [sys.executable, "-m", "synapse.config", "-c", str(tmp_path / "homeserver.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_config_checksum_rolls_the_pod(deployment, core, apps):
+    text = _secret_data(core, "synapse-config")["homeserver.yaml"]
+    deploy = apps.read_namespaced_deployment("synapse", NAMESPACE)
+    annotation = deploy.spec.template.metadata.annotations["checksum/config"]
+    assert annotation == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_secrets_the_roles_create_are_labelled_and_hold_the_contract_keys(deployment, core):
+    secrets = {
+        s.metadata.name: s for s in core.list_namespaced_secret(NAMESPACE, label_selector=PART_OF).items
+    }
+    expected = {"synapse-postgres-password", "synapse-signing-key", "synapse-secrets", "synapse-config"}
+    assert expected <= set(secrets)
+    assert set(_secret_data(core, "synapse-secrets")) == {
+        "registration_shared_secret",
+        "macaroon_secret_key",
+        "form_secret",
+    }
+    assert set(_secret_data(core, "synapse-signing-key")) == {"signing.key", "old_signing_keys.yaml"}
+    assert set(_secret_data(core, "synapse-config")) == {"homeserver.yaml"}
+    assert set(_secret_data(core, "synapse-postgres-password")) == {"password"}
+
+
+def test_postgres_was_ready_before_synapse_was_created(deployment, core, apps):
+    pod = core.read_namespaced_pod("synapse-postgres-0", NAMESPACE)
+    ready = next(c for c in pod.status.conditions if c.type == "Ready")
+    assert ready.status == "True"
+    synapse = apps.read_namespaced_deployment("synapse", NAMESPACE)
+    assert ready.last_transition_time <= synapse.metadata.creation_timestamp
+
+
+def test_well_known_documents(deployment, core):
+    cm = core.read_namespaced_config_map("well-known", NAMESPACE).data
+    assert json.loads(cm["server.json"]) == {"m.server": "matrix.example.test:443"}
+    client = json.loads(cm["client.json"])
+    assert client["m.homeserver"]["base_url"] == "https://matrix.example.test"
+    assert client["org.matrix.msc3575.proxy"]["url"] == "https://matrix.example.test"
+    support = json.loads(cm["support.json"])
+    assert support["contacts"][0]["matrix_id"] == "@admin:example.test"
+
+
+def test_admin_user_registered_once(deployment, core, local_cluster):
+    from kubernetes import client
+
+    record = core.read_namespaced_config_map("synapse-admin-users", NAMESPACE).data
+    assert list(record.values()) == ["admin"]
+    assert len(_secret_data(core, "synapse-admin-admin")["password"]) >= 24
+    jobs = client.BatchV1Api(local_cluster).list_namespaced_job(NAMESPACE, label_selector=PART_OF).items
+    assert not [j.metadata.name for j in jobs if j.metadata.deletion_timestamp is None]
+    registered = [t for t in deployment["second"].tasks if "register_new_matrix_user" in t.name]
+    assert not registered, "the second run must not register again"
+
+
+def test_missing_namespace_fails_in_preflight(deployment, tmp_path):
+    run = run_playbook("site.yml", extra_vars={"matrix_namespace": "no-such-namespace"}, tmp_path=tmp_path)
+    assert run.returncode != 0
+    assert "Namespace no-such-namespace does not exist" in run.failed_task.message, run.describe()
+    assert "preflight.yml" in run.failed_task.path
+    assert run.changed == 0
+
+
+def test_external_database_without_password_secret_fails_in_preflight(deployment, tmp_path):
+    run = run_playbook(
+        "site.yml",
+        extra_vars={
+            "postgres_enabled": False,
+            "synapse_database_host": "db.example.internal",
+            "synapse_database_password_secret_name": "cloudsql-password",
+        },
+        tmp_path=tmp_path,
+    )
+    assert run.returncode != 0
+    failed = run.failed_task
+    assert "roles/synapse/tasks/preflight.yml" in failed.path, run.describe()
+    assert "cloudsql-password" in failed.message
+    assert "does not exist" in failed.message
+    assert run.changed == 0
+
+
+def test_conflicting_signing_key_value_fails_and_keeps_the_stored_key(deployment, core, tmp_path):
+    from ansible_collections.matrixk8s.synapse.plugins.module_utils import signing_key
+
+    stored = _secret_data(core, "synapse-signing-key")["signing.key"]
+    other = signing_key.generate()
+    run = run_playbook("site.yml", extra_vars={"signing_key_value": other}, tmp_path=tmp_path)
+    assert run.returncode != 0
+    failed = run.failed_task
+    assert "roles/signing_key/tasks/preflight.yml" in failed.path, run.describe()
+    assert signing_key.key_id(other) in failed.message
+    assert "never replaces a stored key" in failed.message
+    assert other.split()[2] not in run.stdout + run.stderr
+    assert run.changed == 0
+    assert _secret_data(core, "synapse-signing-key")["signing.key"] == stored
+
+
+def test_postgres_timeout_stops_the_run_with_a_clear_message(deployment, tmp_path):
+    """A release that cannot be Ready in 1s: the role explains, and Synapse is not touched."""
+    release = "pg-timeout-test"
+    try:
+        run = run_playbook(
+            "site.yml",
+            extra_vars={
+                "postgres_release_name": release,
+                "postgres_wait_timeout": "1s",
+                "postgres_persistence_enabled": False,
+            },
+            tmp_path=tmp_path,
+        )
+        assert run.returncode != 0
+        failed = [t for t in run.tasks if t.failed]
+        assert failed[-1].action == "ansible.builtin.fail", run.describe()
+        assert f"PostgreSQL did not become Ready within 1s (release {release}" in failed[-1].message
+        assert f"kubectl -n matrix describe pod {release}-0" in failed[-1].message
+        assert "Synapse is not deployed" in failed[-1].message
+        after = run.tasks[run.tasks.index(failed[-1]) + 1 :]
+        assert not after, [t.name for t in after]
+        assert not [t for t in run.tasks if "roles/synapse/tasks/install.yml" in t.path]
+    finally:
+        subprocess.run(
+            [
+                str(REPO / ".local/bin/helm"),
+                "--kubeconfig",
+                str(REPO / ".local/kubeconfig"),
+                "-n",
+                NAMESPACE,
+                "uninstall",
+                release,
+                "--wait",
+            ],
+            capture_output=True,
+            check=False,
+        )
+
+
+# ---- Lifecycle: these change the deployment and must run last, in this order. ----
+
+
+def test_rotation_keeps_the_old_key_verifiable(deployment, core, apps):
+    from ansible_collections.matrixk8s.synapse.plugins.module_utils import signing_key
+
+    before = _secret_data(core, "synapse-signing-key")["signing.key"].strip()
+    checksum_before = apps.read_namespaced_deployment("synapse", NAMESPACE).spec.template.metadata.annotations
+    started = datetime.datetime.now(datetime.UTC).timestamp() * 1000
+    run = run_playbook("rotate_signing_key.yml")
+    assert run.returncode == 0, run.describe()
+    data = _secret_data(core, "synapse-signing-key")
+    after = data["signing.key"].strip()
+    assert signing_key.key_id(after) != signing_key.key_id(before)
+    old = yaml.safe_load(data["old_signing_keys.yaml"])
+    entry = old[signing_key.key_id(before)]
+    assert entry["key"] == signing_key.verify_key(before)
+    assert started - 60_000 <= entry["expired_ts"] <= started + 600_000
+    config = yaml.safe_load(_secret_data(core, "synapse-config")["homeserver.yaml"])
+    assert config["old_signing_keys"] == old
+    checksum_after = apps.read_namespaced_deployment("synapse", NAMESPACE).spec.template.metadata.annotations
+    assert checksum_after["checksum/config"] != checksum_before["checksum/config"]
+    # And the next ordinary run keeps the new key and changes nothing.
+    again = run_playbook("site.yml")
+    assert again.returncode == 0, again.describe()
+    assert again.changed == 0, [t.name for t in again.tasks if t.changed]
+    assert _secret_data(core, "synapse-signing-key")["signing.key"].strip() == after
+
+
+def test_well_known_mode_synapse_and_back(deployment, core, local_cluster, tmp_path):
+    from kubernetes import client
+
+    net = client.NetworkingV1Api(local_cluster)
+    run = run_playbook("site.yml", extra_vars={"well_known_mode": "synapse"}, tmp_path=tmp_path)
+    assert run.returncode == 0, run.describe()
+    ingress = net.read_namespaced_ingress("well-known-synapse", NAMESPACE)
+    rule = ingress.spec.rules[0]
+    assert rule.host == "example.test"
+    assert rule.http.paths[0].path == "/.well-known/matrix"
+    assert rule.http.paths[0].backend.service.name == "synapse"
+    assert rule.http.paths[0].backend.service.port.number == 8008
+    config = yaml.safe_load(_secret_data(core, "synapse-config")["homeserver.yaml"])
+    assert config["serve_server_wellknown"] is True
+    assert not core.list_namespaced_config_map(
+        NAMESPACE, label_selector="app.kubernetes.io/instance=well-known"
+    ).items
+    back = run_playbook("site.yml")
+    assert back.returncode == 0, back.describe()
+    assert not net.list_namespaced_ingress(NAMESPACE, field_selector="metadata.name=well-known-synapse").items
+    assert core.read_namespaced_config_map("well-known", NAMESPACE).data["server.json"]
+    config = yaml.safe_load(_secret_data(core, "synapse-config")["homeserver.yaml"])
+    assert config["serve_server_wellknown"] is False
+
+
+def test_uninstall_keeps_identity_and_data_and_site_brings_it_back(deployment, core):
+    key = _secret_data(core, "synapse-signing-key")["signing.key"]
+    secrets = _secret_data(core, "synapse-secrets")
+    password = _secret_data(core, "synapse-postgres-password")
+    run = run_playbook("uninstall.yml")
+    assert run.returncode == 0, run.describe()
+    helm = subprocess.run(
+        [
+            str(REPO / ".local/bin/helm"),
+            "--kubeconfig",
+            str(REPO / ".local/kubeconfig"),
+            "-n",
+            NAMESPACE,
+            "list",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert not {"synapse", "synapse-postgres", "well-known"} & set(helm.stdout.split())
+    assert _secret_data(core, "synapse-signing-key")["signing.key"] == key
+    assert _secret_data(core, "synapse-secrets") == secrets
+    assert _secret_data(core, "synapse-postgres-password") == password
+    assert _secret_or_none(core, "synapse-config") is None
+    pvcs = {p.metadata.name for p in core.list_namespaced_persistent_volume_claim(NAMESPACE).items}
+    assert {"data-synapse-postgres-0", "synapse-media"} <= pvcs
+    back = run_playbook("site.yml")
+    assert back.returncode == 0, back.describe()
+    assert _secret_data(core, "synapse-signing-key")["signing.key"] == key
+    assert _secret_data(core, "synapse-secrets") == secrets
+
+
+def test_purge_leaves_nothing_of_ours(deployment, core):
+    run = run_playbook("uninstall.yml", args=["-e", "purge=true"])
+    assert run.returncode == 0, run.describe()
+    assert not core.list_namespaced_secret(NAMESPACE, label_selector=PART_OF).items
+    assert not core.list_namespaced_config_map(NAMESPACE, label_selector=PART_OF).items
+    for release in ("synapse", "synapse-postgres", "well-known"):
+        selector = f"app.kubernetes.io/instance={release}"
+        assert not [
+            p.metadata.name
+            for p in core.list_namespaced_persistent_volume_claim(NAMESPACE, label_selector=selector).items
+            if p.metadata.deletion_timestamp is None
+        ]
+        assert not core.list_namespaced_secret(NAMESPACE, label_selector=f"name={release},owner=helm").items
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _return_released_volumes(local_cluster):
+    """After the module: hand the fake volumes our purge released back to the pool.
+
+    The local cluster's PersistentVolumes are pre-created with reclaimPolicy Retain (no
+    provisioner), so a deleted claim leaves its volume Released and unusable;
+    tools/cluster/up.sh does the same on start. Only pool volumes that held our claims.
+    """
+    yield
+    from kubernetes import client
+
+    core = client.CoreV1Api(local_cluster)
+    ours = {"data-synapse-postgres-0", "synapse-media"}
+    for pv in core.list_persistent_volume(label_selector="matrixk8s.local/pool=true").items:
+        ref = pv.spec.claim_ref
+        if pv.status.phase == "Released" and ref and ref.namespace == NAMESPACE and ref.name in ours:
+            core.patch_persistent_volume(pv.metadata.name, [{"op": "remove", "path": "/spec/claimRef"}])
