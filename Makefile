@@ -14,7 +14,7 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 VENV_STAMP := $(VENV)/.installed-$(shell sha256sum requirements/test.txt | cut -c1-16)
 
 .PHONY: help demo test venv tools system-packages cluster cluster-down cluster-smoke static sanity \
-        unit integration charts playbooks collection realserver bench-realserver
+        unit integration charts playbooks collection realserver bench-realserver bench-deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -84,3 +84,6 @@ realserver: venv cluster system-packages ## a Matrix client against what the rol
 
 bench-realserver: venv cluster system-packages ## median of 3 real-server runs, Synapse start to /health
 	bench/realserver.sh
+
+bench-deploy: venv cluster ## time site.yml (first and second run) against plain helm, median of 3 (purges the namespace)
+	bench/deploy.sh
