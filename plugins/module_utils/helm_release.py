@@ -1,0 +1,91 @@
+# Copyright: matrixk8s.synapse contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read Helm 3 release records and fingerprint chart directories, without running helm.
+
+A role that has just read its release's storage Secrets (label owner=helm, name=<release>)
+can tell whether `helm upgrade` would change anything: the newest revision must be
+deployed and hold exactly the values the role would pass. Because those values include
+chart_digest() of the chart directory, a changed template changes the values too, so this
+check (and kubernetes.core.helm's own values comparison) sees it.
+
+Helm stores each revision in a Secret `sh.helm.release.v1.<name>.v<N>`: data.release is
+base64 (by Kubernetes) of base64 (by Helm) of gzip of the release as JSON.
+"""
+
+import base64
+import binascii
+import gzip
+import hashlib
+import json
+import os
+import zlib
+
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+# Files Helm's loader never packages (the charts' .helmignore) and editors leave behind.
+_IGNORED_SUFFIXES = (".swp", ".bak", ".tmp", ".orig", "~")
+
+
+class HelmReleaseError(ValueError):
+    pass
+
+
+def decode_release(data):
+    """The release JSON of one storage Secret's data.release value (as the API returns it)."""
+    try:
+        raw = base64.b64decode(base64.b64decode(data, validate=True), validate=True)
+        if raw.startswith(_GZIP_MAGIC):
+            raw = gzip.decompress(raw)
+        return json.loads(raw)
+    except (binascii.Error, OSError, EOFError, zlib.error, ValueError) as exc:
+        raise HelmReleaseError(f"not a Helm 3 release record: {exc}") from None
+
+
+def release_state(secrets):
+    """What the newest revision among a release's storage Secrets says.
+
+    Returns {} when there is no revision, else {name, revision, status, chart, config}:
+    chart is "<name>-<version>", config the values the release was installed with.
+    """
+    newest = None
+    for secret in secrets or []:
+        labels = (secret.get("metadata") or {}).get("labels") or {}
+        if labels.get("owner") != "helm":
+            continue
+        revision = int(labels.get("version", "0"))
+        if newest is None or revision > newest[0]:
+            newest = (revision, secret)
+    if newest is None:
+        return {}
+    revision, secret = newest
+    release = decode_release((secret.get("data") or {}).get("release", ""))
+    metadata = (release.get("chart") or {}).get("metadata") or {}
+    return {
+        "name": release.get("name"),
+        "revision": revision,
+        "status": (release.get("info") or {}).get("status"),
+        "chart": f"{metadata.get('name')}-{metadata.get('version')}",
+        "config": release.get("config") or {},
+    }
+
+
+def _chart_files(path):
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith(".") or name.endswith(_IGNORED_SUFFIXES):
+                continue
+            full = os.path.join(root, name)
+            yield os.path.relpath(full, path).replace(os.sep, "/"), full
+
+
+def chart_digest(path):
+    """sha256 over every file of a chart directory (names and contents): 'sha256:<hex>'."""
+    if not os.path.isfile(os.path.join(path, "Chart.yaml")):
+        raise HelmReleaseError(f"{path} holds no Chart.yaml")
+    digest = hashlib.sha256()
+    for name, full in _chart_files(path):
+        with open(full, "rb") as handle:
+            content = handle.read()
+        digest.update(f"{name}\0{len(content)}\0".encode())
+        digest.update(content)
+    return "sha256:" + digest.hexdigest()

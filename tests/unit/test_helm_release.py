@@ -1,0 +1,122 @@
+"""Helm release records and chart digests: what the roles' skip-when-current check relies on."""
+
+import base64
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.matrixk8s.synapse.plugins.filter.helm_release import FilterModule
+from ansible_collections.matrixk8s.synapse.plugins.module_utils import helm_release
+
+FILTERS = FilterModule().filters()
+CHARTS = Path(__file__).resolve().parents[2] / "charts"
+
+
+def storage_secret(release, revision, *, status="deployed", config=None, compress=True):
+    """A Secret as Helm 3 stores a revision and the Kubernetes API returns it (data base64)."""
+    record = {
+        "name": release,
+        "version": revision,
+        "info": {"status": status},
+        "chart": {"metadata": {"name": "postgres", "version": "0.1.0"}},
+        "config": config or {},
+    }
+    raw = json.dumps(record).encode()
+    helm_encoded = base64.b64encode(gzip.compress(raw) if compress else raw)
+    return {
+        "metadata": {
+            "name": f"sh.helm.release.v1.{release}.v{revision}",
+            "labels": {"owner": "helm", "name": release, "version": str(revision), "status": status},
+        },
+        "data": {"release": base64.b64encode(helm_encoded).decode()},
+    }
+
+
+def test_no_revision_is_an_empty_state():
+    assert FILTERS["helm_release_state"]([]) == {}
+    assert FILTERS["helm_release_state"](None) == {}
+
+
+def test_the_newest_revision_wins_whatever_the_order():
+    secrets = [
+        storage_secret("pg", 10, status="failed", config={"a": 10}),
+        storage_secret("pg", 9, status="superseded", config={"a": 9}),
+        storage_secret("pg", 2, status="superseded", config={"a": 2}),
+    ]
+    state = FILTERS["helm_release_state"](list(reversed(secrets)))
+    # 10 > 9 > 2 as numbers (as strings "9" > "10").
+    assert state == {
+        "name": "pg",
+        "revision": 10,
+        "status": "failed",
+        "chart": "postgres-0.1.0",
+        "config": {"a": 10},
+    }
+
+
+def test_values_come_back_as_installed():
+    config = {"image": {"tag": "17"}, "persistence": {"size": "1Gi", "enabled": True}, "replicas": 1}
+    assert FILTERS["helm_release_state"]([storage_secret("pg", 1, config=config)])["config"] == config
+
+
+def test_uncompressed_records_are_read_too():
+    state = FILTERS["helm_release_state"]([storage_secret("pg", 3, compress=False, config={"x": 1})])
+    assert state["config"] == {"x": 1}
+
+
+def test_secrets_not_owned_by_helm_are_ignored():
+    other = storage_secret("pg", 7)
+    other["metadata"]["labels"]["owner"] = "someone-else"
+    assert FILTERS["helm_release_state"]([other]) == {}
+
+
+def test_a_corrupt_record_is_an_error_naming_the_filter():
+    broken = storage_secret("pg", 1)
+    broken["data"]["release"] = base64.b64encode(b"not base64 at all!").decode()
+    with pytest.raises(AnsibleFilterError, match="helm_release_state: not a Helm 3 release record"):
+        FILTERS["helm_release_state"]([broken])
+
+
+@pytest.fixture
+def chart(tmp_path):
+    path = tmp_path / "postgres"
+    shutil.copytree(CHARTS / "postgres", path)
+    return path
+
+
+def test_chart_digest_is_stable(chart):
+    first = helm_release.chart_digest(str(chart))
+    assert first.startswith("sha256:")
+    assert len(first) == 7 + 64
+    assert helm_release.chart_digest(str(chart)) == first
+
+
+def test_a_changed_template_changes_the_digest(chart):
+    before = helm_release.chart_digest(str(chart))
+    template = chart / "templates" / "service.yaml"
+    template.write_text(template.read_text() + "\n# changed\n")
+    assert helm_release.chart_digest(str(chart)) != before
+
+
+def test_a_renamed_file_changes_the_digest(chart):
+    before = helm_release.chart_digest(str(chart))
+    (chart / "templates" / "service.yaml").rename(chart / "templates" / "services.yaml")
+    assert helm_release.chart_digest(str(chart)) != before
+
+
+def test_editor_leftovers_and_hidden_files_do_not_count(chart):
+    before = helm_release.chart_digest(str(chart))
+    (chart / "templates" / "service.yaml.swp").write_text("x")
+    (chart / "templates" / "service.yaml~").write_text("x")
+    (chart / ".git").mkdir()
+    (chart / ".git" / "HEAD").write_text("x")
+    assert helm_release.chart_digest(str(chart)) == before
+
+
+def test_a_directory_without_chart_yaml_is_refused(tmp_path):
+    with pytest.raises(helm_release.HelmReleaseError, match="holds no Chart.yaml"):
+        helm_release.chart_digest(str(tmp_path))

@@ -1,0 +1,82 @@
+"""kube_error: the first cluster read's failure, explained in one sentence that says which."""
+
+import pytest
+
+from ansible_collections.matrixk8s.synapse.plugins.filter.kube import FilterModule
+
+kube_error = FilterModule().filters()["kube_error"]
+
+WRAPPED = (
+    "Task failed: Finalization of task args for 'ansible.builtin.set_fact' failed: Error while "
+    "resolving value for '_postgres_namespace_info': The lookup plugin 'kubernetes.core.k8s' failed: "
+)
+
+
+@pytest.mark.parametrize(
+    ("reason", "starts"),
+    [
+        (
+            "Could not create API client: Invalid kube-config file. Expected object with name "
+            "nope in /x/kubeconfig/contexts list",
+            "Wrong kube context: nope is not a context of the kubeconfig (/x/kubeconfig)",
+        ),
+        (
+            "HTTPSConnectionPool(host='127.0.0.1', port=9): Max retries exceeded with url: /version "
+            "(Caused by NewConnectionError('Failed to establish a new connection: [Errno 111] "
+            "Connection refused'))",
+            "Cannot reach the Kubernetes API: HTTPSConnectionPool(host='127.0.0.1', port=9)",
+        ),
+        ("(401) Reason: Unauthorized", "The Kubernetes API rejected the credentials"),
+        (
+            "(403) Reason: Forbidden: secrets is forbidden",
+            "The Kubernetes API refused a read in namespace matrix",
+        ),
+        ("something new", "Cannot read from the Kubernetes API: something new."),
+    ],
+    ids=["wrong context", "unreachable", "unauthorized", "forbidden", "other"],
+)
+def test_each_cause_is_named_first(reason, starts):
+    message = kube_error(WRAPPED + reason, kubeconfig="/x/kubeconfig", context="nope", namespace="matrix")
+    assert message.startswith(starts), message
+    assert "Task failed" not in message
+    assert "Finalization" not in message
+
+
+def test_unset_settings_say_where_the_client_looks():
+    message = kube_error(WRAPPED + "Connection refused")
+    assert "matrix_kubeconfig (unset: K8S_AUTH_* or ~/.kube/config)" in message
+    assert "matrix_kube_context (unset: the current context)" in message
+
+
+FILTERS = FilterModule().filters()
+
+
+@pytest.mark.parametrize(
+    ("duration", "seconds"),
+    [("10m", 600), ("1m30s", 90), ("90s", 90), ("1.5h", 5400), ("500ms", 1), ("1h2m3s", 3723)],
+)
+def test_durations_in_seconds(duration, seconds):
+    assert FILTERS["duration_seconds"](duration) == seconds
+
+
+@pytest.mark.parametrize("duration", ["10 minutes", "", "5", "m5", "1m 30s"])
+def test_a_bad_duration_is_refused(duration):
+    from ansible.errors import AnsibleFilterError
+
+    with pytest.raises(AnsibleFilterError, match="duration_seconds: not a duration"):
+        FILTERS["duration_seconds"](duration)
+
+
+def _pod(name, ready):
+    conditions = [{"type": "PodScheduled", "status": "True"}]
+    if ready is not None:
+        conditions.append({"type": "Ready", "status": "True" if ready else "False"})
+    phase = "Running" if ready else "Pending"
+    return {"metadata": {"name": name}, "status": {"phase": phase, "conditions": conditions}}
+
+
+def test_unready_pods_are_those_without_ready_true():
+    bare = {"metadata": {"name": "bare"}}
+    pods = [_pod("ready", True), _pod("not-ready", False), _pod("pending", None), bare]
+    assert FILTERS["kube_unready_pods"](pods) == ["not-ready", "pending", "bare"]
+    assert FILTERS["kube_unready_pods"]([]) == []
