@@ -27,7 +27,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{ include "synapse.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Values.image.tag | toString | trunc 63 | trimSuffix "-" | quote }}
 app.kubernetes.io/component: homeserver
-app.kubernetes.io/part-of: matrix
+app.kubernetes.io/part-of: matrixk8s-synapse
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 

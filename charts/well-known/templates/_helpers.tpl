@@ -18,7 +18,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{ include "well-known.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Values.image.tag | toString | trunc 63 | trimSuffix "-" | quote }}
 app.kubernetes.io/component: well-known
-app.kubernetes.io/part-of: matrix
+app.kubernetes.io/part-of: matrixk8s-synapse
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
