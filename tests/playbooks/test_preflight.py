@@ -134,7 +134,9 @@ def test_mistake_fails_in_validation(extra_vars, role, needles, tmp_path, unreac
     for needle in needles:
         assert needle in failed.message, run.describe()
     assert "Cannot reach the Kubernetes API" not in run.stdout
+    # Nothing reached for the cluster: no module of kubernetes.core, no preflight read.
     assert not [t for t in run.tasks if t.action.startswith("kubernetes.core.")], run.describe()
+    assert not [t for t in run.tasks if "/tasks/preflight.yml" in t.path], run.describe()
 
 
 def test_valid_input_passes_validation_then_stops_at_the_cluster_probe(tmp_path, unreachable_kubeconfig):
@@ -145,9 +147,16 @@ def test_valid_input_passes_validation_then_stops_at_the_cluster_probe(tmp_path,
         tmp_path=tmp_path,
     )
     assert run.returncode != 0
-    probe = [t for t in run.tasks if t.action == "kubernetes.core.k8s_info"]
+    probe = [t for t in run.tasks if "/tasks/preflight.yml" in t.path]
     assert probe, run.describe()
-    assert probe[0].name.endswith("Read namespace matrix")
+    assert probe[0].name.endswith("the password Secret and the release, in namespace matrix")
+    assert probe[0].failed
+    failed = [t for t in run.tasks if t.failed][-1]
+    assert failed.action == "ansible.builtin.fail", run.describe()
+    assert failed.path.split(":")[0].endswith("roles/postgres/tasks/preflight.yml"), run.describe()
+    assert failed.message.startswith("Cannot reach the Kubernetes API:"), failed.message
+    assert "port=9" in failed.message
+    assert "matrix_kubeconfig" in failed.message
     explained = [t for t in run.tasks if t.failed and t.action == "ansible.builtin.fail"]
     assert explained, run.describe()
     assert "Cannot reach the Kubernetes API" in explained[0].message
