@@ -6,7 +6,15 @@ import re
 
 import kubernetes_validate
 import pytest
-from chartlib import KUBE_VERSION, RELEASES, pod_spec, pod_template_meta, restricted_violations, scenarios
+from chartlib import (
+    KUBE_VERSION,
+    RELEASES,
+    REQUIRED_SET,
+    pod_spec,
+    pod_template_meta,
+    restricted_violations,
+    scenarios,
+)
 
 CASES = [pytest.param(s, c, id=f"{s}-{c}") for s, c in scenarios()]
 
@@ -74,6 +82,8 @@ def test_names_and_labels(rendered, scenario, chart):
         assert labels.get("app.kubernetes.io/instance") == release
         assert labels.get("app.kubernetes.io/name") == chart
         assert labels.get("app.kubernetes.io/managed-by") == "Helm"
+        # The label the roles' objects carry too, and uninstall.yml -e purge=true selects on.
+        assert labels.get("app.kubernetes.io/part-of") == "matrixk8s-synapse"
         for key in ("app.kubernetes.io/version", "app.kubernetes.io/component", "helm.sh/chart"):
             assert key in labels, f"{doc['kind']} lacks label {key}"
         if pod_spec(doc) is not None:
@@ -151,3 +161,19 @@ def test_restricted_checker_catches(path, value, expected):
     assert restricted_violations(GOOD_POD) == []
     problems = restricted_violations(_broken(path, value))
     assert any(expected in p for p in problems), problems
+
+
+DIGEST = "matrixk8s.synapse/chart-digest"
+
+
+@pytest.mark.parametrize("chart", sorted(RELEASES))
+def test_chart_digest_annotates_the_workload_not_its_pods(helm, chart):
+    """chartDigest (set by the roles) marks the Deployment or StatefulSet; on the pod template
+    it would restart pods for every chart change. Empty (plain helm), it renders nothing."""
+    digest = "sha256:" + "ab" * 32
+    with_digest = helm.render(chart, set_values=[*REQUIRED_SET[chart], f"chartDigest={digest}"])
+    without = helm.render(chart, set_values=REQUIRED_SET[chart])
+    annotated = [d for d in with_digest if (d["metadata"].get("annotations") or {}).get(DIGEST) == digest]
+    assert [d["kind"] for d in annotated] == ["StatefulSet" if chart == "postgres" else "Deployment"]
+    assert DIGEST not in str(pod_template_meta(annotated[0]))
+    assert DIGEST not in str(without)
