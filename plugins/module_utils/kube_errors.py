@@ -39,6 +39,8 @@ def explain(message, kubeconfig=None, context=None, namespace=None):
             f"kubeconfig ({kubeconfig or 'K8S_AUTH_KUBECONFIG or ~/.kube/config'}). Set "
             f"matrix_kube_context to one of its contexts. ({reason})"
         )
+    if "no configuration found" in lowered or "invalid kube-config" in lowered:
+        return f"Cannot reach the Kubernetes API: no usable kubeconfig ({reason}). Check {where}."
     if any(marker in lowered for marker in _UNREACHABLE):
         return f"Cannot reach the Kubernetes API: {reason}. Check {where}."
     if "401" in reason or "unauthorized" in lowered:
@@ -61,11 +63,19 @@ def duration_seconds(duration):
     return max(1, math.ceil(seconds))
 
 
-def unready_pods(pods):
-    """Names of the pods (as the API returns them) without a Ready=True condition."""
+def unready_pods(pods, revision=None):
+    """Names of the pods (as the API returns them) without a Ready=True condition.
+
+    With revision (a StatefulSet's status.updateRevision), only those of another revision:
+    the pods the StatefulSet controller would wait for instead of replacing.
+    """
     names = []
     for pod in pods or []:
         conditions = (pod.get("status") or {}).get("conditions") or []
-        if not any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
-            names.append(pod["metadata"]["name"])
+        if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
+            continue
+        labels = (pod.get("metadata") or {}).get("labels") or {}
+        if revision and labels.get("controller-revision-hash") == revision:
+            continue
+        names.append(pod["metadata"]["name"])
     return names

@@ -102,6 +102,26 @@ def test_second_run_changes_nothing(deployment):
     assert second.changed == 0, changed
 
 
+def test_second_run_calls_no_module_of_kubernetes_core(deployment):
+    """Nothing to change: every read is one in-process lookup per role, every helm and k8s
+    task is skipped (each would start a Python process and several helm commands)."""
+    second = deployment["second"]
+    ran = [
+        f"{t.name} ({t.action})"
+        for t in second.tasks
+        if t.action.startswith("kubernetes.core.") and not t.result.get("skipped")
+    ]
+    assert not ran
+    assert "helm diff" not in second.stdout + second.stderr
+    reads = [
+        t.name
+        for t in second.tasks
+        if "/tasks/preflight.yml" in t.path and " : Read the " in t.name and not t.result.get("skipped")
+    ]
+    # One per role, in site.yml's first play; the second play reuses them.
+    assert len(reads) == 4, reads
+
+
 def test_signing_key_survives_a_second_run(deployment):
     first, second = deployment["keys"]
     assert first == second
@@ -424,6 +444,24 @@ def test_purge_leaves_nothing_of_ours(deployment, core):
             if p.metadata.deletion_timestamp is None
         ]
         assert not core.list_namespaced_secret(NAMESPACE, label_selector=f"name={release},owner=helm").items
+    # What the charts rendered carries the same label: none of it is left either.
+    from kubernetes import client
+
+    apps = client.AppsV1Api(core.api_client)
+    net = client.NetworkingV1Api(core.api_client)
+    left = [
+        f"{kind}/{o.metadata.name}"
+        for kind, items in (
+            ("Deployment", apps.list_namespaced_deployment(NAMESPACE, label_selector=PART_OF).items),
+            ("StatefulSet", apps.list_namespaced_stateful_set(NAMESPACE, label_selector=PART_OF).items),
+            ("Service", core.list_namespaced_service(NAMESPACE, label_selector=PART_OF).items),
+            ("Ingress", net.list_namespaced_ingress(NAMESPACE, label_selector=PART_OF).items),
+            ("PVC", core.list_namespaced_persistent_volume_claim(NAMESPACE, label_selector=PART_OF).items),
+        )
+        for o in items
+        if o.metadata.deletion_timestamp is None
+    ]
+    assert not left
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -118,5 +118,9 @@ def test_editor_leftovers_and_hidden_files_do_not_count(chart):
 
 
 def test_a_directory_without_chart_yaml_is_refused(tmp_path):
-    with pytest.raises(helm_release.HelmReleaseError, match="holds no Chart.yaml"):
-        helm_release.chart_digest(str(tmp_path))
+    with pytest.raises(AnsibleFilterError, match="chart_digest: .* holds no Chart.yaml"):
+        FILTERS["chart_digest"](tmp_path)
+
+
+def test_the_filter_gives_the_same_digest(chart):
+    assert FILTERS["chart_digest"](str(chart)) == helm_release.chart_digest(str(chart))

@@ -26,6 +26,10 @@ WRAPPED = (
             "Connection refused'))",
             "Cannot reach the Kubernetes API: HTTPSConnectionPool(host='127.0.0.1', port=9)",
         ),
+        (
+            "Could not create API client: Invalid kube-config file. No configuration found.",
+            "Cannot reach the Kubernetes API: no usable kubeconfig",
+        ),
         ("(401) Reason: Unauthorized", "The Kubernetes API rejected the credentials"),
         (
             "(403) Reason: Forbidden: secrets is forbidden",
@@ -33,7 +37,7 @@ WRAPPED = (
         ),
         ("something new", "Cannot read from the Kubernetes API: something new."),
     ],
-    ids=["wrong context", "unreachable", "unauthorized", "forbidden", "other"],
+    ids=["wrong context", "unreachable", "no kubeconfig", "unauthorized", "forbidden", "other"],
 )
 def test_each_cause_is_named_first(reason, starts):
     message = kube_error(WRAPPED + reason, kubeconfig="/x/kubeconfig", context="nope", namespace="matrix")
@@ -80,3 +84,12 @@ def test_unready_pods_are_those_without_ready_true():
     pods = [_pod("ready", True), _pod("not-ready", False), _pod("pending", None), bare]
     assert FILTERS["kube_unready_pods"](pods) == ["not-ready", "pending", "bare"]
     assert FILTERS["kube_unready_pods"]([]) == []
+
+
+def test_with_a_revision_only_unready_pods_of_other_revisions_count():
+    old, new = _pod("old", False), _pod("new", False)
+    old["metadata"]["labels"] = {"controller-revision-hash": "sts-1"}
+    new["metadata"]["labels"] = {"controller-revision-hash": "sts-2"}
+    ready_old = _pod("ready-old", True)
+    ready_old["metadata"]["labels"] = {"controller-revision-hash": "sts-1"}
+    assert FILTERS["kube_unready_pods"]([old, new, ready_old], "sts-2") == ["old"]

@@ -1,0 +1,227 @@
+"""Faults on the live local cluster (issue 4, "Bad input and faults").
+
+- The cluster cannot be read (unreachable API, wrong kube context, missing namespace): the
+  play stops at its first task that touches the cluster, says which of the three it is,
+  and changes nothing.
+- The database never becomes Ready (a postgres nodeSelector no node matches, with a short
+  postgres_wait_timeout): the postgres role stops with a clear message and Synapse is not
+  deployed; once the cause is fixed, a re-run converges and nothing is lost.
+
+Skipped unless tools/cluster/up.sh is running. The tests share the namespace with
+test_site_local.py and run in file order; the module ends by purging what it deployed.
+"""
+
+import base64
+import json
+import os
+import subprocess
+
+import pytest
+from playbooklib import REPO, return_released_volumes, run_playbook
+
+NAMESPACE = "matrix"
+# A selector no node matches, and a short wait (the inventory's is 3m).
+NEVER_SCHEDULED = {
+    "postgres_node_selector": {"matrixk8s.test/no-such-node": "true"},
+    "postgres_wait_timeout": "5s",
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _serially(request):
+    dist = request.config.getoption("dist", "no")
+    if os.environ.get("PYTEST_XDIST_WORKER") and dist not in ("loadfile", "loadgroup"):
+        pytest.skip("these tests share one deployment: run them serially or with --dist loadfile")
+
+
+@pytest.fixture(scope="module")
+def core(local_cluster):
+    from kubernetes import client
+
+    return client.CoreV1Api(local_cluster)
+
+
+@pytest.fixture(scope="module")
+def apps(local_cluster):
+    from kubernetes import client
+
+    return client.AppsV1Api(local_cluster)
+
+
+def _purge(core):
+    run = run_playbook("uninstall.yml", args=["-e", "purge=true"])
+    assert run.returncode == 0, run.describe()
+    return_released_volumes(core)
+
+
+@pytest.fixture(scope="module")
+def deployed(core):
+    """A converged deployment to break; purged (and its volumes returned) after the module."""
+    run = run_playbook("site.yml")
+    assert run.returncode == 0, run.describe()
+    yield
+    _purge(core)
+
+
+def _secret(core, name):
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        data = core.read_namespaced_secret(name, NAMESPACE).data or {}
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return {k: base64.b64decode(v).decode() for k, v in data.items()}
+
+
+def _kept(core):
+    """What a fault must never lose: the key, the generated secrets, the database password."""
+    return {
+        name: _secret(core, name)
+        for name in ("synapse-signing-key", "synapse-secrets", "synapse-postgres-password")
+    }
+
+
+def _state(core, apps):
+    """Every object in the namespace that a run could change, with its version."""
+    state = {}
+    for kind, items in (
+        ("Secret", core.list_namespaced_secret(NAMESPACE).items),
+        ("ConfigMap", core.list_namespaced_config_map(NAMESPACE).items),
+        ("PersistentVolumeClaim", core.list_namespaced_persistent_volume_claim(NAMESPACE).items),
+        ("Service", core.list_namespaced_service(NAMESPACE).items),
+    ):
+        state.update({(kind, o.metadata.name): o.metadata.resource_version for o in items})
+    # Workloads: their status moves on its own; only a spec change bumps the generation.
+    for kind, items in (
+        ("Deployment", apps.list_namespaced_deployment(NAMESPACE).items),
+        ("StatefulSet", apps.list_namespaced_stateful_set(NAMESPACE).items),
+    ):
+        state.update({(kind, o.metadata.name): o.metadata.generation for o in items})
+    return state
+
+
+def _releases():
+    proc = subprocess.run(
+        [str(REPO / ".local/bin/helm"), "--kubeconfig", str(REPO / ".local/kubeconfig"), "-n", NAMESPACE]
+        + ["list", "-a", "-o", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return {r["name"]: (int(r["revision"]), r["status"]) for r in json.loads(proc.stdout)}
+
+
+def _stopped_at_first_cluster_task(run):
+    """The explaining failure is the last task, and nothing before it touched the cluster."""
+    failed = [t for t in run.tasks if t.failed]
+    assert failed, run.describe()
+    explained = failed[-1]
+    assert run.tasks[-1] is explained, [t.name for t in run.tasks[run.tasks.index(explained) :]]
+    assert explained.path.split(":")[0].endswith("roles/postgres/tasks/preflight.yml"), run.describe()
+    first_cluster = next(t for t in run.tasks if "/tasks/preflight.yml" in t.path)
+    before = run.tasks[: run.tasks.index(first_cluster)]
+    assert all(
+        "/tasks/validate.yml" in t.path or t.action == "ansible.builtin.validate_argument_spec"
+        for t in before
+    ), [(t.name, t.path) for t in before if "/tasks/validate.yml" not in t.path]
+    return explained
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ("unreachable", "Cannot reach the Kubernetes API: "),
+        ("wrong context", "Wrong kube context: no-such-context is not a context of the kubeconfig"),
+        ("missing namespace", "Namespace no-such-namespace does not exist in the cluster of context"),
+    ],
+)
+def test_unreadable_cluster_stops_at_the_first_task_and_changes_nothing(
+    fault, expected, deployed, core, apps, tmp_path, unreachable_kubeconfig
+):
+    extra_vars = {
+        "unreachable": {"matrix_kubeconfig": str(unreachable_kubeconfig)},
+        "wrong context": {"matrix_kube_context": "no-such-context"},
+        "missing namespace": {"matrix_namespace": "no-such-namespace"},
+    }[fault]
+    before, releases = _state(core, apps), _releases()
+    run = run_playbook("site.yml", extra_vars=extra_vars, tmp_path=tmp_path)
+    assert run.returncode != 0
+    explained = _stopped_at_first_cluster_task(run)
+    assert explained.message.startswith(expected), explained.message
+    assert run.changed == 0
+    assert _state(core, apps) == before
+    assert _releases() == releases
+
+
+def test_database_never_ready_stops_before_synapse_and_a_fixed_rerun_loses_nothing(
+    deployed, core, apps, tmp_path
+):
+    kept = _kept(core)
+    assert all(kept.values())
+    releases = _releases()
+    synapse_generation = apps.read_namespaced_deployment("synapse", NAMESPACE).metadata.generation
+
+    broken = run_playbook("site.yml", extra_vars=NEVER_SCHEDULED, tmp_path=tmp_path)
+    assert broken.returncode != 0
+    failed = [t for t in broken.tasks if t.failed][-1]
+    assert failed.path.split(":")[0].endswith("roles/postgres/tasks/install.yml"), broken.describe()
+    assert "PostgreSQL did not become Ready within 5s" in failed.message
+    assert "Synapse is not deployed" in failed.message
+    assert "kubectl -n matrix describe pod synapse-postgres-0" in failed.message
+    assert broken.tasks[-1] is failed, [t.name for t in broken.tasks[broken.tasks.index(failed) :]]
+    assert not [t for t in broken.tasks if "/roles/synapse/tasks/install.yml" in t.path]
+    now = _releases()
+    assert now["synapse-postgres"][1] == "failed"
+    assert now["synapse"] == releases["synapse"]
+    assert now["well-known"] == releases["well-known"]
+    assert apps.read_namespaced_deployment("synapse", NAMESPACE).metadata.generation == synapse_generation
+    assert _kept(core) == kept
+
+    # The fix: the inventory without the bad selector. The pod of the failed revision never
+    # became Ready; the role replaces it and waits.
+    fixed = run_playbook("site.yml")
+    assert fixed.returncode == 0, fixed.describe()
+    assert _releases()["synapse-postgres"][1] == "deployed"
+    sts = apps.read_namespaced_stateful_set("synapse-postgres", NAMESPACE)
+    assert sts.status.ready_replicas == 1
+    assert not sts.spec.template.spec.node_selector
+    assert _kept(core) == kept
+    again = run_playbook("site.yml")
+    assert again.returncode == 0, again.describe()
+    assert again.changed == 0, [t.name for t in again.tasks if t.changed]
+
+
+def test_database_never_ready_on_a_fresh_namespace_then_the_cause_is_fixed_in_the_cluster(
+    deployed, core, apps, tmp_path
+):
+    """No release yet: Synapse is not installed at all. The fix is outside the inventory (a
+    node gets the label the selector wants), so the re-run has the same values: the role
+    still waits for the database before it goes on."""
+    _purge(core)
+    selector = {"postgres_node_selector": {"matrixk8s.test/database": "yes"}, "postgres_wait_timeout": "5s"}
+    broken = run_playbook("site.yml", extra_vars=selector, tmp_path=tmp_path)
+    assert broken.returncode != 0
+    failed = [t for t in broken.tasks if t.failed][-1]
+    assert "PostgreSQL did not become Ready within 5s" in failed.message, broken.describe()
+    assert set(_releases()) == {"synapse-postgres"}
+    assert _secret(core, "synapse-config") is None
+    password = _secret(core, "synapse-postgres-password")
+    assert password
+
+    node = "kwok-node-0"
+    core.patch_node(node, {"metadata": {"labels": {"matrixk8s.test/database": "yes"}}})
+    try:
+        fixed = run_playbook("site.yml", extra_vars=selector, tmp_path=tmp_path)
+        assert fixed.returncode == 0, fixed.describe()
+        waited = [t for t in fixed.tasks if t.name.endswith("postgres : Wait until the StatefulSet is Ready")]
+        assert waited, "the re-run must wait for the database of the failed revision"
+        assert not waited[0].result.get("skipped"), waited[0].result
+        pod = core.read_namespaced_pod("synapse-postgres-0", NAMESPACE)
+        assert pod.spec.node_name == node
+        assert _secret(core, "synapse-postgres-password") == password
+        assert _releases()["synapse"][1] == "deployed"
+    finally:
+        core.patch_node(node, {"metadata": {"labels": {"matrixk8s.test/database": None}}})
