@@ -14,7 +14,7 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 VENV_STAMP := $(VENV)/.installed-$(shell sha256sum requirements/test.txt | cut -c1-16)
 
 .PHONY: help demo test venv tools system-packages cluster cluster-down cluster-smoke static sanity \
-        unit integration charts playbooks collection realserver bench-realserver
+        unit integration charts playbooks collection realserver molecule bench-realserver bench-molecule
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ demo: venv cluster ## start the local cluster and deploy Synapse onto it (site.y
 # MATRIXK8S_REQUIRE_CLUSTER turns "no cluster" into a failure instead of a skip.
 test: venv tools system-packages ## install what the tests need and run every tier, static to cluster
 	MATRIXK8S_REQUIRE_CLUSTER=1 $(MAKE) --no-print-directory static sanity unit integration charts \
-	  collection cluster-smoke playbooks realserver
+	  collection cluster-smoke playbooks realserver molecule
 
 venv: $(VENV_STAMP) ## Python virtualenv with the pinned tools (requirements/test.txt)
 
@@ -84,3 +84,14 @@ realserver: venv cluster system-packages ## a Matrix client against what the rol
 
 bench-realserver: venv cluster system-packages ## median of 3 real-server runs, Synapse start to /health
 	bench/realserver.sh
+
+# Tier 4 again, as the design's harness: Molecule's full sequence on the local cluster.
+# molecule runs ansible-config, ansible-playbook and pytest from PATH; VIRTUAL_ENV keeps its
+# ephemeral files in .venv/.ansible (ignored) instead of ~/.ansible. The scenario deletes
+# the local cluster at its start and its end (make cluster brings one back in seconds).
+MOLECULE := PATH=$(abspath $(BIN)):$$PATH VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/molecule
+molecule: venv tools ## molecule test -s local: create, converge, idempotence, verify (pytest-testinfra), destroy
+	$(MOLECULE) test -s local
+
+bench-molecule: venv tools ## wall time of `molecule test -s local` (binaries warm)
+	bench/molecule.sh

@@ -38,4 +38,3 @@ def test_postgres_was_ready_before_synapse_was_created(core, apps):
     ready = verifylib.postgres_ready_since(core)
     created = apps.read_namespaced_deployment("synapse", verifylib.NAMESPACE).metadata.creation_timestamp
     assert ready <= created, f"postgres Ready at {ready}, Synapse Deployment created at {created}"
-

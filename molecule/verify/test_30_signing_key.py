@@ -31,14 +31,17 @@ def test_signing_key_identical_after_synapse_deployment_deleted_and_reconverged(
 ):
     old = apps.read_namespaced_deployment("synapse", verifylib.NAMESPACE)
     apps.delete_namespaced_deployment("synapse", verifylib.NAMESPACE, propagation_policy="Foreground")
-    _wait_gone(lambda: apps.list_namespaced_deployment(
-        verifylib.NAMESPACE, field_selector="metadata.name=synapse"
-    ).items)
+    _wait_gone(
+        lambda: (
+            apps.list_namespaced_deployment(verifylib.NAMESPACE, field_selector="metadata.name=synapse").items
+        )
+    )
     run = converge()
     assert run.returncode == 0, run.describe()
     # The synapse role re-creates it from the release (Helm alone would not): only that.
     changed = [t.name for t in run.tasks if t.changed]
-    assert len(changed) == 1 and "Recreate Deployment synapse" in changed[0], changed
+    assert len(changed) == 1, changed
+    assert "Recreate the Deployment as the release rendered it" in changed[0], changed
     new = apps.read_namespaced_deployment("synapse", verifylib.NAMESPACE)
     assert new.metadata.uid != old.metadata.uid
     assert {c.type: c.status for c in new.status.conditions}.get("Available") == "True"
