@@ -86,12 +86,13 @@ bench-realserver: venv cluster system-packages ## median of 3 real-server runs, 
 	bench/realserver.sh
 
 # Tier 4 again, as the design's harness: Molecule's full sequence on the local cluster.
-# molecule runs ansible-config, ansible-playbook and pytest from PATH; VIRTUAL_ENV keeps its
-# ephemeral files in .venv/.ansible (ignored) instead of ~/.ansible. The scenario deletes
-# the local cluster at its start and its end (make cluster brings one back in seconds).
-MOLECULE := PATH=$(abspath $(BIN)):$$PATH VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/molecule
+# molecule runs ansible-config, ansible-playbook and pytest from PATH. Its ephemeral files
+# (generated inventory, state) would go to ~/.ansible/tmp; MOLECULE_EPHEMERAL_DIRECTORY
+# keeps them in the ignored .local/. The scenario deletes the local cluster at its start
+# and at its end (make cluster brings one back in seconds).
+MOLECULE := PATH=$(abspath $(BIN)):$$PATH $(BIN)/molecule
 molecule: venv tools ## molecule test -s local: create, converge, idempotence, verify (pytest-testinfra), destroy
-	$(MOLECULE) test -s local
+	MOLECULE_EPHEMERAL_DIRECTORY=$(CURDIR)/.local/molecule/local $(MOLECULE) test -s local
 
 bench-molecule: venv tools ## wall time of `molecule test -s local` (binaries warm)
 	bench/molecule.sh
