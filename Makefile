@@ -14,7 +14,8 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 VENV_STAMP := $(VENV)/.installed-$(shell sha256sum requirements/test.txt | cut -c1-16)
 
 .PHONY: help demo test venv tools system-packages cluster cluster-down cluster-smoke static sanity \
-        unit integration charts playbooks collection realserver bench-realserver bench-deploy
+        unit integration charts playbooks collection realserver molecule bench-realserver bench-deploy \
+        bench-molecule
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -26,7 +27,7 @@ demo: venv cluster ## start the local cluster and deploy Synapse onto it (site.y
 # MATRIXK8S_REQUIRE_CLUSTER turns "no cluster" into a failure instead of a skip.
 test: venv tools system-packages ## install what the tests need and run every tier, static to cluster
 	MATRIXK8S_REQUIRE_CLUSTER=1 $(MAKE) --no-print-directory static sanity unit integration charts \
-	  collection cluster-smoke playbooks realserver
+	  collection cluster-smoke playbooks realserver molecule
 
 venv: $(VENV_STAMP) ## Python virtualenv with the pinned tools (requirements/test.txt)
 
@@ -87,3 +88,15 @@ bench-realserver: venv cluster system-packages ## median of 3 real-server runs, 
 
 bench-deploy: venv cluster ## time site.yml (first and second run) against plain helm, median of 3 (purges the namespace)
 	bench/deploy.sh
+
+# Tier 4 again, as the design's harness: Molecule's full sequence on the local cluster.
+# molecule runs ansible-config, ansible-playbook and pytest from PATH. Its ephemeral files
+# (generated inventory, state) would go to ~/.ansible/tmp; MOLECULE_EPHEMERAL_DIRECTORY
+# keeps them in the ignored .local/. The scenario deletes the local cluster at its start
+# and at its end (make cluster brings one back in seconds).
+MOLECULE := PATH=$(abspath $(BIN)):$$PATH $(BIN)/molecule
+molecule: venv tools ## molecule test -s local: create, converge, idempotence, verify (pytest-testinfra), destroy
+	MOLECULE_EPHEMERAL_DIRECTORY=$(CURDIR)/.local/molecule/local $(MOLECULE) test -s local
+
+bench-molecule: venv tools ## wall time of `molecule test -s local` (binaries warm)
+	bench/molecule.sh

@@ -81,8 +81,12 @@ class Run:
 def run_playbook(
     playbook, inventory="local", extra_vars=None, args=(), env=None, tmp_path=None, json_output=True
 ):
-    """Run playbooks/<playbook> with inventories/<inventory>; extra_vars go through a JSON file."""
-    cmd = [ANSIBLE_PLAYBOOK, "-i", f"inventories/{inventory}", f"playbooks/{playbook}", *args]
+    """Run playbooks/<playbook> with inventories/<inventory>; extra_vars go through a JSON file.
+
+    An inventory given as an absolute path (a test's own inventory directory) is used as is.
+    """
+    inventory_path = str(inventory) if os.path.isabs(inventory) else f"inventories/{inventory}"
+    cmd = [ANSIBLE_PLAYBOOK, "-i", inventory_path, f"playbooks/{playbook}", *args]
     if extra_vars:
         assert tmp_path is not None, "extra_vars need tmp_path"
         vars_file = tmp_path / f"extra-vars-{len(list(tmp_path.glob('extra-vars-*')))}.json"
