@@ -16,7 +16,6 @@ import hashlib
 import io
 import os
 import platform
-import sys
 import tarfile
 import urllib.request
 
