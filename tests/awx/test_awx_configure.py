@@ -194,3 +194,18 @@ def test_the_readme_explains_running_from_awx():
         ["make", "demo"],
         ["make", "test"],
     ]
+
+
+def test_the_project_has_no_requirements_file_for_awx_to_fetch():
+    """AWX's project sync runs `ansible-galaxy collection install -r` on each of these files
+    it finds; matrixk8s.synapse is this repository (not on Galaxy) and the execution
+    environment carries kubernetes.core, so any of them would only break the sync."""
+    for name in (
+        "requirements.yml",
+        "requirements.yaml",
+        "collections/requirements.yml",
+        "collections/requirements.yaml",
+        "roles/requirements.yml",
+        "roles/requirements.yaml",
+    ):
+        assert not (REPO / name).exists(), name
