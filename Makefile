@@ -14,8 +14,8 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 VENV_STAMP := $(VENV)/.installed-$(shell sha256sum requirements/test.txt | cut -c1-16)
 
 .PHONY: help demo test venv tools system-packages cluster cluster-down cluster-smoke static sanity \
-        unit integration charts playbooks collection realserver molecule bench-realserver bench-deploy \
-        bench-molecule
+        unit integration charts playbooks collection awx realserver molecule bench-realserver \
+        bench-deploy bench-molecule
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ demo: venv cluster ## start the local cluster and deploy Synapse onto it (site.y
 # MATRIXK8S_REQUIRE_CLUSTER turns "no cluster" into a failure instead of a skip.
 test: venv tools system-packages ## install what the tests need and run every tier, static to cluster
 	MATRIXK8S_REQUIRE_CLUSTER=1 $(MAKE) --no-print-directory static sanity unit integration charts \
-	  collection cluster-smoke playbooks realserver molecule
+	  collection awx cluster-smoke playbooks realserver molecule
 
 venv: $(VENV_STAMP) ## Python virtualenv with the pinned tools (requirements/test.txt)
 
@@ -78,6 +78,11 @@ playbooks: venv cluster ## syntax, argument specs, preflight failures; site.yml 
 
 collection: venv ## ansible-galaxy build + install, filters called by FQCN
 	$(PYTEST) tests/collection
+
+# AWX: no AWX server and no container registry here, so the execution environment's build
+# context is rendered and read, and the playbooks run as AWX would up to the first remote call.
+awx: venv ## AWX: EE build context (ansible-builder), awx_configure.yml, surveys vs argument_specs
+	$(PYTEST) tests/awx
 
 # Tier 4: real Synapse, PostgreSQL and nginx fed what the roles stored in the cluster.
 realserver: venv cluster system-packages ## a Matrix client against what the roles rendered
