@@ -17,6 +17,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 nodes=${MATRIXK8S_NODES:-2}
 pvs_per_class=${MATRIXK8S_PVS_PER_CLASS:-6}
+# MATRIXK8S_REAL_NODE=1: one real node (tools/node/up.sh) instead of the simulated ones,
+# so containers really run. The default stays simulated: no root, no images, seconds.
+real_node=${MATRIXK8S_REAL_NODE:-0}
+if [[ $real_node == 1 ]]; then nodes=0; fi
+pv_root=/var/lib/matrixk8s/pv
 
 "$here/build.sh"   # warm: a fraction of a second; cold: builds everything first
 for b in kwokctl kwok etcd kube-apiserver kube-controller-manager kube-scheduler kubectl; do
@@ -45,6 +50,14 @@ options:
   etcdctlBinary: $no_download/etcdctl
   etcdutlBinary: $no_download/etcdutl
   kectlBinary: $no_download/kectl
+# kwokctl starts kwok-controller with --manage-all-nodes=true: it would also play the
+# kubelet for the real node (MATRIXK8S_REAL_NODE=1), fighting the real kubelet over its
+# status and pods. It manages only the nodes annotated as simulated (ours are, below).
+componentsPatches:
+  - name: kwok-controller
+    extraArgs:
+      - {key: manage-all-nodes, value: "false", override: true}
+      - {key: manage-nodes-with-annotation-selector, value: kwok.x-k8s.io/node=fake}
 EOF
 
 start_cluster() {
@@ -183,7 +196,7 @@ spec:
   capacity: {storage: 20Gi}
   accessModes: [ReadWriteOnce]
   persistentVolumeReclaimPolicy: Retain
-  hostPath: {path: /var/lib/matrixk8s/pv/$class-$i, type: DirectoryOrCreate}
+  hostPath: {path: $pv_root/$class-$i, type: DirectoryOrCreate}
 EOF
     done
   done
@@ -210,6 +223,11 @@ released=$(kctl get pv -l matrixk8s.local/pool=true \
   -o jsonpath='{range .items[?(@.status.phase=="Released")]}{.metadata.name}{"\n"}{end}')
 for pv in $released; do
   log "returning released volume $pv to the pool"
+  # On the real node the volume holds the old release's files (a database initialised
+  # with another password): empty it, as a new disk would be.
+  if [[ $real_node == 1 && $pv == matrixk8s-* ]]; then
+    find "$pv_root/${pv#matrixk8s-}" -mindepth 1 -delete 2>/dev/null || true
+  fi
   kctl patch pv "$pv" --type json -p '[{"op":"remove","path":"/spec/claimRef"}]' >/dev/null
 done
 
@@ -217,6 +235,23 @@ done
 # and scheduled only once kwok reports the nodes Ready.
 wait_for 60 "ServiceAccount matrix/default" kctl -n matrix get serviceaccount default ||
   die "kube-controller-manager is not creating ServiceAccounts; $(logs_hint kube-controller-manager)"
+
+if [[ $real_node == 1 ]]; then
+  # Only the real node may take pods: drop the simulated ones (their pods are deleted
+  # with them). The pool's directories are written by pods running as uid 999 (postgres)
+  # or 991 (synapse); a hostPath volume is not chown-ed for fsGroup, so they are open to
+  # all, as a local-path provisioner's are.
+  kctl delete node -l type=kwok --ignore-not-found >/dev/null
+  for class in standard local-path; do
+    for ((i = 0; i < pvs_per_class; i++)); do
+      install -d -m 1777 "$pv_root/$class-$i"
+    done
+  done
+  "$repo/tools/node/up.sh"
+elif kctl get node matrixk8s-real >/dev/null 2>&1; then
+  log "the real node is up but MATRIXK8S_REAL_NODE is not 1: stopping it (simulated mode)"
+  "$repo/tools/node/down.sh"
+fi
 wait_for 60 "nodes to be Ready" kctl wait --for=condition=Ready node --all --timeout=1s ||
   die "nodes are not Ready; is kwok-controller running? $(logs_hint kwok-controller)"
 
