@@ -54,6 +54,11 @@ options:
 # kubelet for the real node (MATRIXK8S_REAL_NODE=1), fighting the real kubelet over its
 # status and pods. It manages only the nodes annotated as simulated (ours are, below).
 componentsPatches:
+  # The API server reaches a kubelet (logs, exec, port-forward) at the node's address;
+  # its default tries the node's host name first, which nothing resolves here.
+  - name: kube-apiserver
+    extraArgs:
+      - {key: kubelet-preferred-address-types, value: "InternalIP,Hostname"}
   - name: kwok-controller
     extraArgs:
       - {key: manage-all-nodes, value: "false", override: true}
