@@ -6,16 +6,19 @@
 # archive, and `ctr images import` loads it.
 #
 # Why a cache keyed by content: a rootfs takes minutes to build; the archive is kept in
-# <cache>/images/<name>-<hash of images/<name>/ and tools/images/>.oci.tar, so a warm start
-# only imports (or skips an image containerd already holds at the same digest).
+# <image cache>/<name>-<hash of images/<name>/, debian.sh, oci_image.py>.oci.tar, so a warm
+# start only imports (or skips an image containerd already holds at the same digest).
 #
 # Usage: tools/images/build.sh [--no-import] [NAME...]   (default: every images/*/)
-# Env:   MATRIXK8S_CACHE (default ~/.cache/matrixk8s); CONTAINERD_ADDRESS (the node's socket)
+# Env:   MATRIXK8S_CACHE (default ~/.cache/matrixk8s); MATRIXK8S_IMAGE_CACHE (default
+#        $MATRIXK8S_CACHE/images; bench/demo.sh points it at an empty directory for a cold
+#        start); CONTAINERD_ADDRESS (the node's socket)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${MATRIXK8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/matrixk8s}
+image_cache=${MATRIXK8S_IMAGE_CACHE:-$cache/images}
 address=${CONTAINERD_ADDRESS:-$repo/.local/node/run/containerd.sock}
 ctr="$repo/.local/bin/ctr"
 log() { printf '[images] %s\n' "$*" >&2; }
@@ -28,14 +31,15 @@ if ((${#names[@]} == 0)); then
   for d in "$repo"/images/*/; do [[ -f $d/image.env ]] && names+=("$(basename "$d")"); done
 fi
 ((EUID == 0)) || die "building root filesystems needs root (mmdebstrap, chroot)"
-mkdir -p "$cache/images"
-exec 8>"$cache/images/.lock"
+mkdir -p "$image_cache"
+exec 8>"$image_cache/.lock"
 flock 8
 
-# content_hash NAME: what the image is made of (its recipe and this tool).
+# content_hash NAME: what the image is made of: its recipe, the shared mmdebstrap options
+# and the OCI writer (not this driver: editing it rebuilds nothing).
 content_hash() {
-  (cd "$repo" && find "images/$1" tools/images -type f ! -name '*.pyc' -print0 | sort -z |
-    xargs -0 sha256sum) | sha256sum | cut -c1-16
+  (cd "$repo" && find "images/$1" tools/images/debian.sh tools/images/oci_image.py -type f \
+    ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16
 }
 
 for name in "${names[@]}"; do
@@ -46,11 +50,13 @@ for name in "${names[@]}"; do
   # shellcheck source=/dev/null
   source "$dir/image.env"
   [[ -n $IMAGE ]] || die "images/$name/image.env does not set IMAGE"
-  archive="$cache/images/$name-$(content_hash "$name").oci.tar"
+  archive="$image_cache/$name-$(content_hash "$name").oci.tar"
   if [[ ! -f $archive ]]; then
     started=$SECONDS
     log "building $IMAGE (rootfs from images/$name/rootfs.sh)…"
     rootfs="$archive.rootfs.tar"
+    # Leftovers of an interrupted or failed build of any version of this image.
+    rm -f "$image_cache/$name-"*.oci.tar.rootfs.tar "$image_cache/$name-"*.oci.tar.tmp
     "$dir/rootfs.sh" "$rootfs"
     python3 "$here/oci_image.py" "$rootfs" "$dir/image.json" "$IMAGE" "$archive.tmp" >"$archive.digest"
     rm -f "$rootfs"

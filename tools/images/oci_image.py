@@ -35,12 +35,15 @@ def _json_bytes(doc: dict) -> bytes:
 def _compress_layer(rootfs: Path, layer: Path) -> tuple[str, str, int]:
     """Gzip ROOTFS into LAYER; return (diff_id, digest, size) as the OCI spec names them."""
     diff = hashlib.sha256()
-    with rootfs.open("rb") as src, layer.open("wb") as raw:
-        # mtime=0 and no file name in the gzip header: reproducible bytes.
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz:
-            while chunk := src.read(CHUNK):
-                diff.update(chunk)
-                gz.write(chunk)
+    # mtime=0 and no file name in the gzip header: reproducible bytes.
+    with (
+        rootfs.open("rb") as src,
+        layer.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz,
+    ):
+        while chunk := src.read(CHUNK):
+            diff.update(chunk)
+            gz.write(chunk)
     digest = hashlib.sha256()
     with layer.open("rb") as f:
         while chunk := f.read(CHUNK):

@@ -2,6 +2,7 @@
 # Stops the real node: kubelet and kube-proxy first (nothing restarts pods), then every
 # container, CoreDNS and containerd; removes the node object, the bridge, the DNS address
 # and kube-proxy's iptables rules. Idempotent. Images and volumes stay.
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

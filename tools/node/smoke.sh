@@ -3,6 +3,7 @@
 # behind a Service, and a scratch pod (another of our images) that resolves
 # <service>.<namespace>.svc.cluster.local through CoreDNS and fetches the page through
 # kube-proxy's ClusterIP rules. Exits non-zero when any step fails. Leaves nothing behind.
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

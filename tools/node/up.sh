@@ -12,6 +12,7 @@
 # - kubelet 1.34 with failCgroupV1=false: 1.35 refuses cgroup v1 (hence the pin in
 #   versions.env).
 # - image garbage collection off: no image here can be pulled again once deleted.
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -86,7 +87,7 @@ cat >"$node_dir/cni/net.d/10-matrixk8s.conflist" <<CFG
 CFG
 
 # --- images the pods use (cached by content; a warm run only checks digests)
-CONTAINERD_ADDRESS="$containerd_sock" "$repo/tools/images/build.sh" ${MATRIXK8S_NODE_IMAGES:-}
+CONTAINERD_ADDRESS="$containerd_sock" "$repo/tools/images/build.sh"
 
 # --- cluster DNS
 # On the loopback device: this kernel has no dummy interfaces, and an address on lo is
