@@ -228,11 +228,6 @@ released=$(kctl get pv -l matrixk8s.local/pool=true \
   -o jsonpath='{range .items[?(@.status.phase=="Released")]}{.metadata.name}{"\n"}{end}')
 for pv in $released; do
   log "returning released volume $pv to the pool"
-  # On the real node the volume holds the old release's files (a database initialised
-  # with another password): empty it, as a new disk would be.
-  if [[ $real_node == 1 && $pv == matrixk8s-* ]]; then
-    find "$pv_root/${pv#matrixk8s-}" -mindepth 1 -delete 2>/dev/null || true
-  fi
   kctl patch pv "$pv" --type json -p '[{"op":"remove","path":"/spec/claimRef"}]' >/dev/null
 done
 
@@ -251,6 +246,13 @@ if [[ $real_node == 1 ]]; then
     for ((i = 0; i < pvs_per_class; i++)); do
       install -d -m 1777 "$pv_root/$class-$i"
     done
+  done
+  # A volume no claim holds starts empty, as a new disk does: files left by an earlier
+  # cluster (a database initialised with another password) would otherwise be reused.
+  available=$(kctl get pv -l matrixk8s.local/pool=true \
+    -o jsonpath='{range .items[?(@.status.phase=="Available")]}{.metadata.name}{"\n"}{end}')
+  for pv in $available; do
+    find "$pv_root/${pv#matrixk8s-}" -mindepth 1 -delete
   done
   "$repo/tools/node/up.sh"
 elif kctl get node matrixk8s-real >/dev/null 2>&1; then
