@@ -36,9 +36,13 @@ demo: venv tools ## start the local cluster and deploy Synapse onto it (a real n
 
 # The tiers run one after another: playbooks and realserver share the cluster's namespace.
 # MATRIXK8S_REQUIRE_CLUSTER turns "no cluster" into a failure instead of a skip.
+# The real-node tier comes last (it turns the cluster's simulated nodes into the real one)
+# and runs where the machine can run a real node (root, Linux); elsewhere it says why not.
 test: venv tools system-packages ## install what the tests need and run every tier, static to cluster
 	MATRIXK8S_REQUIRE_CLUSTER=1 $(MAKE) --no-print-directory static sanity unit integration charts \
 	  collection cluster-smoke playbooks realserver
+	if tools/node/can-run.sh; then $(MAKE) --no-print-directory node-test; \
+	else echo "[test] real-node tier SKIPPED (reason above)"; fi
 
 venv: $(VENV_STAMP) ## Python virtualenv with the pinned tools (requirements/test.txt)
 

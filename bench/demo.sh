@@ -6,7 +6,8 @@
 #   restart  no cluster and no node, images cached (a machine reboot, a new checkout)
 #   rerun    everything up: `make demo` again (site.yml converges to changed=0)
 # Each run must also leave Synapse answering /health through its Service (the demo's own
-# summary checks it). Results: printed, and kept in .local/bench/demo.json.
+# summary checks it). Results: printed, and kept in .local/bench/demo.json; each phase's
+# output (with the per-image and per-binary build times) in .local/bench/demo-<phase>.log.
 #
 #   bench/demo.sh              # all three
 #   PHASES="restart rerun" bench/demo.sh
@@ -16,8 +17,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 phases=${PHASES:-cold restart rerun}
 mkdir -p .local/bench
 results=.local/bench/demo.json
-log=.local/bench/demo-run.log
-: >"$log"
 echo "{" >"$results.tmp"
 sep=""
 
@@ -27,6 +26,8 @@ from_nothing() {
 }
 
 for phase in $phases; do
+  log=.local/bench/demo-$phase.log
+  : >"$log"
   env=(MATRIXK8S_REAL_NODE=1)
   case $phase in
     cold)

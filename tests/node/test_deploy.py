@@ -52,16 +52,17 @@ def secret_value(name: str, key: str) -> str:
     return base64.b64decode(data[key]).decode()
 
 
-def site_yml() -> subprocess.CompletedProcess:
-    """playbooks/site.yml with the local inventory and the real node's images."""
+def playbook(name: str, *extra: str) -> subprocess.CompletedProcess:
+    """playbooks/NAME with the local inventory and the real node's images."""
     proc = subprocess.run(
         [
             str(REPO / ".venv" / "bin" / "ansible-playbook"),
-            "playbooks/site.yml",
+            f"playbooks/{name}",
             "-i",
             "inventories/local",
             "-i",
             "inventories/local-node",
+            *extra,
         ],
         cwd=REPO,
         capture_output=True,
@@ -72,8 +73,16 @@ def site_yml() -> subprocess.CompletedProcess:
     return proc
 
 
+def site_yml() -> subprocess.CompletedProcess:
+    return playbook("site.yml")
+
+
 @pytest.fixture(scope="module")
 def deployed():
+    """A fresh install: whatever an earlier tier left in the namespace (on simulated nodes,
+    where no container ran and the admin registration Job only pretended to) is purged
+    first, so every check below is about what this install really did."""
+    playbook("uninstall.yml", "-e", "purge=true")
     return site_yml()
 
 
