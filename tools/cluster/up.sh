@@ -220,6 +220,29 @@ metadata:
     pod-security.kubernetes.io/audit-version: latest
 EOF
 }
+# Switching between simulated nodes and the real node (MATRIXK8S_REAL_NODE): what ran in
+# namespace matrix under the other mode means nothing in this one (simulated pods never
+# ran; a Job a simulated node "completed" never registered anyone), so the namespace
+# starts afresh, and the other mode's nodes go. The namespace goes first, while its pods'
+# nodes still run them, so they terminate instead of waiting to be garbage-collected.
+namespace_gone() { ! kctl get namespace matrix >/dev/null 2>&1; }
+reset_namespace() {
+  log "switching to $1: deleting namespace matrix (it held the other mode's deployment)"
+  kctl delete namespace matrix --wait=false >/dev/null 2>&1 || true
+  wait_for 180 "namespace matrix to be deleted" namespace_gone ||
+    die "namespace matrix is still terminating: $(kctl get namespace matrix -o jsonpath='{.status.conditions}')"
+}
+if [[ $real_node == 1 ]]; then
+  if [[ -n $(kctl get nodes -l type=kwok -o name) ]]; then
+    reset_namespace "the real node"
+    kctl delete node -l type=kwok --ignore-not-found >/dev/null
+  fi
+elif kctl get node matrixk8s-real >/dev/null 2>&1; then
+  reset_namespace "simulated nodes"
+  log "stopping the real node (MATRIXK8S_REAL_NODE is not 1)"
+  "$repo/tools/node/down.sh"
+fi
+
 manifests | kctl apply -f - >/dev/null || die "could not apply the base objects (nodes, storage, namespace matrix)"
 
 # A deleted PVC leaves its Retain PV "Released" and unusable; the volumes are fake, so
@@ -237,11 +260,9 @@ wait_for 60 "ServiceAccount matrix/default" kctl -n matrix get serviceaccount de
   die "kube-controller-manager is not creating ServiceAccounts; $(logs_hint kube-controller-manager)"
 
 if [[ $real_node == 1 ]]; then
-  # Only the real node may take pods: drop the simulated ones (their pods are deleted
-  # with them). The pool's directories are written by pods running as uid 999 (postgres)
-  # or 991 (synapse); a hostPath volume is not chown-ed for fsGroup, so they are open to
-  # all, as a local-path provisioner's are.
-  kctl delete node -l type=kwok --ignore-not-found >/dev/null
+  # The pool's directories are written by pods running as uid 999 (postgres) or 991
+  # (synapse); a hostPath volume is not chown-ed for fsGroup, so they are open to all, as
+  # a local-path provisioner's are.
   for class in standard local-path; do
     for ((i = 0; i < pvs_per_class; i++)); do
       install -d -m 1777 "$pv_root/$class-$i"
@@ -255,9 +276,6 @@ if [[ $real_node == 1 ]]; then
     find "$pv_root/${pv#matrixk8s-}" -mindepth 1 -delete
   done
   "$repo/tools/node/up.sh"
-elif kctl get node matrixk8s-real >/dev/null 2>&1; then
-  log "the real node is up but MATRIXK8S_REAL_NODE is not 1: stopping it (simulated mode)"
-  "$repo/tools/node/down.sh"
 fi
 wait_for 60 "nodes to be Ready" kctl wait --for=condition=Ready node --all --timeout=1s ||
   die "nodes are not Ready; is kwok-controller running? $(logs_hint kwok-controller)"
