@@ -15,19 +15,34 @@ VENV_STAMP := $(VENV)/.installed-$(shell sha256sum requirements/test.txt | cut -
 
 .PHONY: help demo test venv tools system-packages cluster cluster-down cluster-smoke static sanity \
         unit integration charts playbooks collection awx realserver molecule bench-realserver \
-        bench-deploy bench-molecule
+        bench-deploy bench-molecule node-cluster node-test bench-demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-demo: venv cluster ## start the local cluster and deploy Synapse onto it (site.yml, inventories/local)
-	$(BIN)/ansible-playbook playbooks/site.yml -i inventories/local
+# The real node runs containers (root, a Linux kernel with bridges and iptables); without
+# it the demo still deploys, onto simulated nodes. MATRIXK8S_REAL_NODE=0 forces simulated.
+demo: venv tools ## start the local cluster and deploy Synapse onto it (a real node when the machine can run one)
+	@if [[ $${MATRIXK8S_REAL_NODE:-} != 0 ]] && tools/node/can-run.sh; then \
+	  echo "[demo] mode: REAL NODE: containers run; Synapse will answer on its Service"; \
+	  MATRIXK8S_REAL_NODE=1 tools/cluster/up.sh; \
+	  $(BIN)/ansible-playbook playbooks/site.yml -i inventories/local -i inventories/local-node; \
+	  tools/node/demo-summary.sh; \
+	else \
+	  echo "[demo] mode: SIMULATED nodes: objects are created and pods report Ready, but no container runs"; \
+	  tools/cluster/up.sh; \
+	  $(BIN)/ansible-playbook playbooks/site.yml -i inventories/local; \
+	fi
 
 # The tiers run one after another: playbooks and realserver share the cluster's namespace.
 # MATRIXK8S_REQUIRE_CLUSTER turns "no cluster" into a failure instead of a skip.
+# The real-node tier comes last (it turns the cluster's simulated nodes into the real one)
+# and runs where the machine can run a real node (root, Linux); elsewhere it says why not.
 test: venv tools system-packages ## install what the tests need and run every tier, static to cluster
 	MATRIXK8S_REQUIRE_CLUSTER=1 $(MAKE) --no-print-directory static sanity unit integration charts \
 	  collection awx cluster-smoke playbooks realserver molecule
+	if tools/node/can-run.sh; then $(MAKE) --no-print-directory node-test; \
+	else echo "[test] real-node tier SKIPPED (reason above)"; fi
 
 venv: $(VENV_STAMP) ## Python virtualenv with the pinned tools (requirements/test.txt)
 
@@ -105,3 +120,14 @@ molecule: venv tools ## molecule test -s local: create, converge, idempotence, v
 
 bench-molecule: venv tools ## wall time of `molecule test -s local` (binaries warm)
 	bench/molecule.sh
+
+# The real node (needs root): kubelet, containerd+runc, kube-proxy, CoreDNS, offline images.
+node-cluster: venv ## the local cluster with a real node instead of simulated ones (root)
+	MATRIXK8S_REAL_NODE=1 tools/cluster/up.sh
+
+node-test: node-cluster ## real node: smoke (pod -> Service by DNS), image contracts, site.yml proven by a Matrix client
+	tools/node/smoke.sh
+	MATRIXK8S_REQUIRE_NODE=1 $(PYTEST) tests/node
+
+bench-demo: venv tools ## cold and warm start time of `make demo` on the real node
+	bench/demo.sh

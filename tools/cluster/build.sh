@@ -10,6 +10,9 @@
 # Warm path (everything already built): a few checks and symlinks, well under a second.
 #
 # Usage: tools/cluster/build.sh            # build what is missing, link everything
+#        tools/cluster/build.sh node       # also the real node's programs (kubelet,
+#                                          # kube-proxy, containerd, coredns); the same
+#                                          # as MATRIXK8S_REAL_NODE=1
 # Env:   MATRIXK8S_CACHE  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/matrixk8s)
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
@@ -118,11 +121,17 @@ build_etcd() {
 }
 
 K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+# The real node's programs (MATRIXK8S_REAL_NODE=1): built into their own cache directory,
+# so the simulated-node default neither waits for them nor rebuilds the control plane.
+K8S_NODE_CMDS=(kubelet kube-proxy)
 
+# build_kubernetes [node]: the control plane (default) or the node programs, from one
+# wrapper module around k8s.io/kubernetes at the pinned version.
 build_kubernetes() {
-  local v=$KUBERNETES_VERSION name="kubernetes-$KUBERNETES_VERSION"
-  if ! have "$cache/$name" "${K8S_CMDS[@]}"; then
-    log "building ${K8S_CMDS[*]} $v (cold build: about 7 minutes on 2 cores)…"
+  local v=$KUBERNETES_VERSION name="kubernetes-$KUBERNETES_VERSION" cmds=("${K8S_CMDS[@]}")
+  if [[ ${1:-} == node ]]; then name="kubernetes-node-$KUBERNETES_VERSION" cmds=("${K8S_NODE_CMDS[@]}"); fi
+  if ! have "$cache/$name" "${cmds[@]}"; then
+    log "building ${cmds[*]} $v (cold build: about 7 minutes on 2 cores)…"
     begin "$name"
     local w="$out.tmp/src" staging_v="v0.${v#v1.}" mod m
     wrapper "$w"
@@ -137,7 +146,7 @@ build_kubernetes() {
       echo ")"
     } >>"$w/go.mod"
     local pkgs=() ld c
-    for c in "${K8S_CMDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
+    for c in "${cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
     # Stamp the version as the release builds do, or clients (Helm) see v0.0.0.
     ld="-s -w"
     for m in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
@@ -149,7 +158,44 @@ build_kubernetes() {
     rm -rf "$w"
     finish "$name"
   fi
-  link "$cache/$name" "${K8S_CMDS[@]}"
+  link "$cache/$name" "${cmds[@]}"
+}
+
+# containerd (with its runc shim and ctr) for the real node. Not Debian's: bookworm ships
+# 1.6.20, which is end of life and older than the 1.7 line Kubernetes 1.34 is tested
+# with. 1.7, not 2.x: 1.7 is containerd's long-term line and keeps full cgroup v1 support,
+# which this kernel's hybrid layout needs. Static (CGO off) with the build tags the
+# containerd release uses for a cgo-free build (no btrfs snapshotter; overlayfs is used).
+build_containerd() {
+  local v=$CONTAINERD_VERSION name="containerd-$CONTAINERD_VERSION"
+  if ! have "$cache/$name" containerd containerd-shim-runc-v2 ctr; then
+    log "building containerd $v (cold build: about 2 minutes)…"
+    begin "$name"
+    # A wrapper module: containerd's go.mod has `exclude` directives, which `go install
+    # pkg@version` refuses.
+    local m=github.com/containerd/containerd w="$out.tmp/src"
+    local ld="-s -w -X $m/version.Version=$v -X $m/version.Package=$m"
+    wrapper "$w"
+    (cd "$w" && quiet go get "$m/cmd/containerd@$v" "$m/cmd/containerd-shim-runc-v2@$v" "$m/cmd/ctr@$v" &&
+      go build -tags "no_btrfs no_devmapper no_zfs no_aufs" -ldflags "$ld" -o "$out.tmp/" \
+        "$m/cmd/containerd" "$m/cmd/containerd-shim-runc-v2" "$m/cmd/ctr")
+    rm -rf "$w"
+    finish "$name"
+  fi
+  link "$cache/$name" containerd containerd-shim-runc-v2 ctr
+}
+
+# CoreDNS for the real node's cluster DNS (<service>.<namespace>.svc.cluster.local).
+build_coredns() {
+  local v=$COREDNS_VERSION name="coredns-$COREDNS_VERSION"
+  if ! have "$cache/$name" coredns; then
+    log "building coredns $v (cold build: about 2 minutes)…"
+    begin "$name"
+    GOBIN="$out.tmp" go install -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$v" \
+      "github.com/coredns/coredns@$v"
+    finish "$name"
+  fi
+  link "$cache/$name" coredns
 }
 
 # Helm first: chart linting needs only it, so it is usable while the rest still builds.
@@ -157,4 +203,9 @@ build_helm
 build_kwok
 build_etcd
 build_kubernetes
+if [[ ${MATRIXK8S_REAL_NODE:-0} == 1 || ${1:-} == node ]]; then
+  build_kubernetes node
+  build_containerd
+  build_coredns
+fi
 log "all binaries linked in $bin"

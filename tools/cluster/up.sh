@@ -17,6 +17,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 nodes=${MATRIXK8S_NODES:-2}
 pvs_per_class=${MATRIXK8S_PVS_PER_CLASS:-6}
+# MATRIXK8S_REAL_NODE=1: one real node (tools/node/up.sh) instead of the simulated ones,
+# so containers really run. The default stays simulated: no root, no images, seconds.
+real_node=${MATRIXK8S_REAL_NODE:-0}
+if [[ $real_node == 1 ]]; then nodes=0; fi
+pv_root=/var/lib/matrixk8s/pv
 
 "$here/build.sh"   # warm: a fraction of a second; cold: builds everything first
 for b in kwokctl kwok etcd kube-apiserver kube-controller-manager kube-scheduler kubectl; do
@@ -45,6 +50,19 @@ options:
   etcdctlBinary: $no_download/etcdctl
   etcdutlBinary: $no_download/etcdutl
   kectlBinary: $no_download/kectl
+# kwokctl starts kwok-controller with --manage-all-nodes=true: it would also play the
+# kubelet for the real node (MATRIXK8S_REAL_NODE=1), fighting the real kubelet over its
+# status and pods. It manages only the nodes annotated as simulated (ours are, below).
+componentsPatches:
+  # The API server reaches a kubelet (logs, exec, port-forward) at the node's address;
+  # its default tries the node's host name first, which nothing resolves here.
+  - name: kube-apiserver
+    extraArgs:
+      - {key: kubelet-preferred-address-types, value: "InternalIP,Hostname"}
+  - name: kwok-controller
+    extraArgs:
+      - {key: manage-all-nodes, value: "false", override: true}
+      - {key: manage-nodes-with-annotation-selector, value: kwok.x-k8s.io/node=fake}
 EOF
 
 start_cluster() {
@@ -183,7 +201,7 @@ spec:
   capacity: {storage: 20Gi}
   accessModes: [ReadWriteOnce]
   persistentVolumeReclaimPolicy: Retain
-  hostPath: {path: /var/lib/matrixk8s/pv/$class-$i, type: DirectoryOrCreate}
+  hostPath: {path: $pv_root/$class-$i, type: DirectoryOrCreate}
 EOF
     done
   done
@@ -202,6 +220,29 @@ metadata:
     pod-security.kubernetes.io/audit-version: latest
 EOF
 }
+# Switching between simulated nodes and the real node (MATRIXK8S_REAL_NODE): what ran in
+# namespace matrix under the other mode means nothing in this one (simulated pods never
+# ran; a Job a simulated node "completed" never registered anyone), so the namespace
+# starts afresh, and the other mode's nodes go. The namespace goes first, while its pods'
+# nodes still run them, so they terminate instead of waiting to be garbage-collected.
+namespace_gone() { ! kctl get namespace matrix >/dev/null 2>&1; }
+reset_namespace() {
+  log "switching to $1: deleting namespace matrix (it held the other mode's deployment)"
+  kctl delete namespace matrix --wait=false >/dev/null 2>&1 || true
+  wait_for 180 "namespace matrix to be deleted" namespace_gone ||
+    die "namespace matrix is still terminating: $(kctl get namespace matrix -o jsonpath='{.status.conditions}')"
+}
+if [[ $real_node == 1 ]]; then
+  if [[ -n $(kctl get nodes -l type=kwok -o name) ]]; then
+    reset_namespace "the real node"
+    kctl delete node -l type=kwok --ignore-not-found >/dev/null
+  fi
+elif kctl get node matrixk8s-real >/dev/null 2>&1; then
+  reset_namespace "simulated nodes"
+  log "stopping the real node (MATRIXK8S_REAL_NODE is not 1)"
+  "$repo/tools/node/down.sh"
+fi
+
 manifests | kctl apply -f - >/dev/null || die "could not apply the base objects (nodes, storage, namespace matrix)"
 
 # A deleted PVC leaves its Retain PV "Released" and unusable; the volumes are fake, so
@@ -217,6 +258,25 @@ done
 # and scheduled only once kwok reports the nodes Ready.
 wait_for 60 "ServiceAccount matrix/default" kctl -n matrix get serviceaccount default ||
   die "kube-controller-manager is not creating ServiceAccounts; $(logs_hint kube-controller-manager)"
+
+if [[ $real_node == 1 ]]; then
+  # The pool's directories are written by pods running as uid 999 (postgres) or 991
+  # (synapse); a hostPath volume is not chown-ed for fsGroup, so they are open to all, as
+  # a local-path provisioner's are.
+  for class in standard local-path; do
+    for ((i = 0; i < pvs_per_class; i++)); do
+      install -d -m 1777 "$pv_root/$class-$i"
+    done
+  done
+  # A volume no claim holds starts empty, as a new disk does: files left by an earlier
+  # cluster (a database initialised with another password) would otherwise be reused.
+  available=$(kctl get pv -l matrixk8s.local/pool=true \
+    -o jsonpath='{range .items[?(@.status.phase=="Available")]}{.metadata.name}{"\n"}{end}')
+  for pv in $available; do
+    find "$pv_root/${pv#matrixk8s-}" -mindepth 1 -delete
+  done
+  "$repo/tools/node/up.sh"
+fi
 wait_for 60 "nodes to be Ready" kctl wait --for=condition=Ready node --all --timeout=1s ||
   die "nodes are not Ready; is kwok-controller running? $(logs_hint kwok-controller)"
 

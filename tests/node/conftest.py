@@ -1,0 +1,23 @@
+"""Fixtures of the real-node suite (tests/node, `make node-test`).
+
+The suite needs the real node (MATRIXK8S_REAL_NODE=1 tools/cluster/up.sh): without it
+every test is skipped, or fails when MATRIXK8S_REQUIRE_NODE=1 (the Makefile target sets it).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from .nodelib import node_is_up
+
+
+@pytest.fixture(scope="session", autouse=True)
+def real_node():
+    if node_is_up():
+        return
+    message = "the real node is not up: run MATRIXK8S_REAL_NODE=1 tools/cluster/up.sh"
+    if os.environ.get("MATRIXK8S_REQUIRE_NODE") == "1":
+        pytest.fail(message)
+    pytest.skip(message)

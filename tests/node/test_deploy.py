@@ -1,0 +1,230 @@
+"""site.yml on the real node, proven by what runs: PostgreSQL answers psql with a C-collated
+database, Synapse answers /health and a real Matrix client through its Kubernetes Service,
+nginx serves the .well-known JSON, and a replaced Synapse pod keeps the signing key and
+the registered user.
+
+Order matters (one deployment, module scope): the tests run top to bottom as the story of
+one install. The host reaches Services at their ClusterIP: kube-proxy's iptables rules
+route the host's own traffic too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import re
+import secrets
+import subprocess
+import urllib.request
+
+import nio
+import pytest
+
+from .nodelib import NAMESPACE, NODE_NAME, REPO, kube_json, kubectl, wait_until
+
+SERVER_NAME = "example.test"
+PLAYBOOK_TIMEOUT = 900
+
+
+def http_get(url: str, timeout: float = 10):
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (a ClusterIP URL)
+        return response.status, dict(response.headers), response.read()
+
+
+def service_url(name: str, port_name: str = "http") -> str:
+    service = kube_json("-n", NAMESPACE, "get", "service", name)
+    port = next(p["port"] for p in service["spec"]["ports"] if p.get("name") == port_name)
+    return f"http://{service['spec']['clusterIP']}:{port}"
+
+
+def pods(selector: str) -> list[dict]:
+    return kube_json("-n", NAMESPACE, "get", "pods", "-l", selector)["items"]
+
+
+def ready(pod: dict) -> bool:
+    conditions = pod["status"].get("conditions", [])
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+
+def secret_value(name: str, key: str) -> str:
+    data = kube_json("-n", NAMESPACE, "get", "secret", name)["data"]
+    return base64.b64decode(data[key]).decode()
+
+
+def playbook(name: str, *extra: str) -> subprocess.CompletedProcess:
+    """playbooks/NAME with the local inventory and the real node's images."""
+    proc = subprocess.run(
+        [
+            str(REPO / ".venv" / "bin" / "ansible-playbook"),
+            f"playbooks/{name}",
+            "-i",
+            "inventories/local",
+            "-i",
+            "inventories/local-node",
+            *extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=PLAYBOOK_TIMEOUT,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    return proc
+
+
+def site_yml() -> subprocess.CompletedProcess:
+    return playbook("site.yml")
+
+
+@pytest.fixture(scope="module")
+def deployed():
+    """A fresh install: whatever an earlier tier left in the namespace (on simulated nodes,
+    where no container ran and the admin registration Job only pretended to) is purged
+    first, so every check below is about what this install really did."""
+    playbook("uninstall.yml", "-e", "purge=true")
+    return site_yml()
+
+
+@pytest.fixture(scope="module")
+def synapse_url(deployed):
+    return service_url("synapse")
+
+
+@pytest.fixture(scope="module")
+def user():
+    """A user registered through Synapse's admin API by the admin the roles created."""
+    return {"name": f"alice{secrets.token_hex(3)}", "password": secrets.token_urlsafe(16)}
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_postgres_pod_is_ready_on_the_real_node(deployed):
+    (pod,) = pods("app.kubernetes.io/name=postgres")
+    assert pod["spec"]["nodeName"] == NODE_NAME
+    assert ready(pod)
+    (status,) = pod["status"]["containerStatuses"]
+    # A container the runtime started (simulated nodes report no containerID).
+    assert status["containerID"].startswith("containerd://")
+    assert status["image"] == "matrixk8s.local/postgres:17"
+
+
+def test_database_is_created_with_c_collation_queried_through_psql(deployed):
+    (pod,) = pods("app.kubernetes.io/name=postgres")
+    env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0]["env"]}
+    query = (
+        "select datname, datcollate, datctype, pg_encoding_to_char(encoding) "
+        "from pg_database where datname = current_database()"
+    )
+    proc = kubectl(
+        "-n", NAMESPACE, "exec", pod["metadata"]["name"], "--",
+        "psql", "-U", env["POSTGRES_USER"], "-d", env["POSTGRES_DB"], "-AtF", "|", "-c", query,
+    )  # fmt: skip
+    assert proc.stdout.strip() == f"{env['POSTGRES_DB']}|C|C|UTF8"
+
+
+def test_postgres_service_wants_the_password_from_other_addresses(deployed):
+    import psycopg2  # the real-server tier's driver, in the project venv
+
+    service = kube_json("-n", NAMESPACE, "get", "service", "synapse-postgres")
+    address = {"host": service["spec"]["clusterIP"], "port": 5432, "dbname": "synapse", "user": "synapse"}
+    password = secret_value("synapse-postgres-password", "password")
+    with psycopg2.connect(**address, password=password, connect_timeout=10) as conn, conn.cursor() as cur:
+        cur.execute("select current_user")
+        assert cur.fetchone() == ("synapse",)
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        psycopg2.connect(**address, password=password + "-wrong", connect_timeout=10)
+
+
+def test_synapse_pod_is_ready_and_answers_health_through_its_service(synapse_url):
+    (pod,) = pods("app.kubernetes.io/name=synapse")
+    assert pod["spec"]["nodeName"] == NODE_NAME
+    assert ready(pod)
+    status, _, body = http_get(f"{synapse_url}/health")
+    assert (status, body) == (200, b"OK")
+
+
+def test_matrix_client_registers_logs_in_and_talks_through_the_service(synapse_url, user):
+    admin_password = secret_value("synapse-admin-admin", "password")
+
+    async def scenario():
+        admin = nio.AsyncClient(synapse_url, f"@admin:{SERVER_NAME}")
+        assert isinstance(await admin.login(admin_password), nio.LoginResponse)
+        # Registration is closed (enable_registration: false): the admin creates the user.
+        request = urllib.request.Request(
+            f"{synapse_url}/_synapse/admin/v2/users/@{user['name']}:{SERVER_NAME}",
+            data=json.dumps({"password": user["password"]}).encode(),
+            method="PUT",
+            headers={"Authorization": f"Bearer {admin.access_token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            assert response.status == 201
+        await admin.close()
+
+        client = nio.AsyncClient(synapse_url, f"@{user['name']}:{SERVER_NAME}")
+        assert isinstance(await client.login(user["password"]), nio.LoginResponse)
+        room = await client.room_create(name="real node")
+        assert isinstance(room, nio.RoomCreateResponse), room
+        sent = await client.room_send(room.room_id, "m.room.message", {"msgtype": "m.text", "body": "hello"})
+        assert isinstance(sent, nio.RoomSendResponse), sent
+        messages = await client.room_messages(room.room_id, start="", limit=10)
+        assert "hello" in [getattr(e, "body", None) for e in messages.chunk]
+        await client.close()
+        return room.room_id
+
+    user["room_id"] = run(scenario())
+
+
+def test_well_known_json_is_served_by_the_nginx_pod(deployed):
+    (pod,) = pods("app.kubernetes.io/name=well-known")
+    assert pod["spec"]["nodeName"] == NODE_NAME
+    assert ready(pod)
+    base = service_url("well-known")
+    status, headers, body = http_get(f"{base}/.well-known/matrix/server")
+    assert status == 200
+    assert json.loads(body) == {"m.server": f"matrix.{SERVER_NAME}:443"}
+    status, headers, body = http_get(f"{base}/.well-known/matrix/client")
+    assert status == 200
+    assert headers.get("Access-Control-Allow-Origin") == "*"
+    assert json.loads(body)["m.homeserver"]["base_url"] == f"https://matrix.{SERVER_NAME}"
+
+
+def test_a_replaced_synapse_pod_keeps_the_signing_key_and_the_user(synapse_url, user):
+    assert "room_id" in user, "the Matrix client test must run first"
+    _, _, body = http_get(f"{synapse_url}/_matrix/key/v2/server")
+    keys_before = json.loads(body)["verify_keys"]
+    (old,) = pods("app.kubernetes.io/name=synapse")
+    kubectl("-n", NAMESPACE, "delete", "pod", old["metadata"]["name"], "--wait=true", timeout=120)
+
+    def replacement_ready():
+        new = [
+            p
+            for p in pods("app.kubernetes.io/name=synapse")
+            if p["metadata"]["uid"] != old["metadata"]["uid"]
+        ]
+        return new and ready(new[0]) and new[0]
+
+    new = wait_until("the replacement Synapse pod to be Ready", replacement_ready, timeout=300)
+    assert new["spec"]["nodeName"] == NODE_NAME
+    wait_until(
+        "/health through the Service", lambda: http_get(f"{synapse_url}/health")[2] == b"OK", timeout=60
+    )
+    _, _, body = http_get(f"{synapse_url}/_matrix/key/v2/server")
+    assert json.loads(body)["verify_keys"] == keys_before
+
+    async def log_in_again():
+        client = nio.AsyncClient(synapse_url, f"@{user['name']}:{SERVER_NAME}")
+        assert isinstance(await client.login(user["password"]), nio.LoginResponse)
+        messages = await client.room_messages(user["room_id"], start="", limit=10)
+        await client.close()
+        return [getattr(e, "body", None) for e in messages.chunk]
+
+    assert "hello" in run(log_in_again())
+
+
+def test_a_second_run_changes_nothing_on_the_real_node(deployed):
+    recap = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", site_yml().stdout)
+    assert recap, "no play recap for localhost"
+    assert recap.group(1) == "0"
