@@ -4,7 +4,7 @@ A ServiceAccount with the RBAC of docs/awx-rbac.yml, a token from the TokenReque
 and an inventory without matrix_kubeconfig: what an AWX job template gives the playbooks.
 """
 
-import awx
+import awx_credentials
 import pytest
 import verifylib
 
@@ -18,10 +18,10 @@ class _Token(str):
 
 @pytest.fixture(scope="module")
 def token(kube, core):
-    awx.apply_rbac(kube)
-    yield _Token(awx.mint_token(core))
+    awx_credentials.apply_rbac(kube)
+    yield _Token(awx_credentials.mint_token(core))
     # Deleting the account also invalidates the token (it is bound to the account).
-    awx.delete_rbac(kube)
+    awx_credentials.delete_rbac(kube)
 
 
 @pytest.fixture
@@ -29,11 +29,11 @@ def awx_run(kube, token, tmp_path, monkeypatch, converge):
     """Run a playbook as an AWX job would (optionally with another token)."""
     for name in ("K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_USERNAME", "K8S_AUTH_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
-    inventory = awx.inventory_without_kubeconfig(tmp_path)
+    inventory = awx_credentials.inventory_without_kubeconfig(tmp_path)
     from playbooklib import run_playbook
 
     def run(playbook="site.yml", api_key=None):
-        env = awx.credential_env(kube, api_key or token, tmp_path)
+        env = awx_credentials.credential_env(kube, api_key or token, tmp_path)
         return run_playbook(playbook, inventory=str(inventory), env=env, tmp_path=tmp_path)
 
     return run
@@ -71,7 +71,7 @@ def test_wrong_token_fails_at_the_first_cluster_task_and_changes_nothing(awx_run
 def test_awx_account_reaches_only_its_namespace(kube, token):
     from kubernetes import client
 
-    auth = client.AuthorizationV1Api(awx.token_client(kube, token))
+    auth = client.AuthorizationV1Api(awx_credentials.token_client(kube, token))
 
     def allowed(verb, resource, namespace=None, name=None):
         review = client.V1SelfSubjectAccessReview(

@@ -306,7 +306,9 @@ def test_conflicting_signing_key_value_fails_and_keeps_the_stored_key(deployment
 
 
 def test_postgres_timeout_stops_the_run_with_a_clear_message(deployment, tmp_path):
-    """A release that cannot be Ready in 1s: the role explains, and Synapse is not touched."""
+    """A release that cannot be Ready (no node matches its selector): the role explains, and
+    Synapse is not touched. The selector keeps this deterministic: a bare 1s timeout alone
+    was sometimes met on a fast simulated node."""
     release = "pg-timeout-test"
     try:
         run = run_playbook(
@@ -315,6 +317,7 @@ def test_postgres_timeout_stops_the_run_with_a_clear_message(deployment, tmp_pat
                 "postgres_release_name": release,
                 "postgres_wait_timeout": "1s",
                 "postgres_persistence_enabled": False,
+                "postgres_node_selector": {"matrixk8s.test/no-such-node": "true"},
             },
             tmp_path=tmp_path,
         )
