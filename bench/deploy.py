@@ -47,6 +47,9 @@ RELEASES = [
 ]
 HELM_TIMEOUT = "5m"
 
+sys.path.insert(0, str(REPO / "tools" / "cluster"))
+from volumes import return_released_volumes  # noqa: E402
+
 
 def log(message):
     print(f"[bench] {message}", file=sys.stderr, flush=True)
@@ -82,31 +85,10 @@ def helm(*args):
     return run([str(HELM), "--kubeconfig", str(KUBECONFIG), "-n", NAMESPACE, *args])
 
 
-def return_volumes(core, limit=120):
-    """Hand the pool volumes our purged claims held back (the cluster's volumes are fake)."""
-    deadline = time.monotonic() + limit
-    while True:
-        claims = {c.metadata.name for c in core.list_namespaced_persistent_volume_claim(NAMESPACE).items}
-        pending = []
-        for pv in core.list_persistent_volume(label_selector="matrixk8s.local/pool=true").items:
-            ref = pv.spec.claim_ref
-            if not ref or ref.namespace != NAMESPACE or ref.name in claims:
-                continue
-            if pv.status.phase == "Released":
-                core.patch_persistent_volume(pv.metadata.name, [{"op": "remove", "path": "/spec/claimRef"}])
-            else:
-                pending.append(pv.metadata.name)
-        if not pending:
-            return
-        if time.monotonic() > deadline:
-            raise SystemExit(f"[bench] volumes not released after {limit}s: {pending}")
-        time.sleep(0.5)
-
-
 def reset(core):
     """Empty the namespace of everything ours: releases, Secrets, ConfigMaps, volumes."""
     playbook("uninstall.yml", "-e", "purge=true")
-    return_volumes(core)
+    return_released_volumes(core, NAMESPACE)
     leftovers = core.list_namespaced_secret(NAMESPACE, label_selector=PART_OF).items
     releases = helm("list", "-a", "-q")[0].stdout.split()
     if leftovers or releases:

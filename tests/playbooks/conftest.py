@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# tools/cluster/volumes.py: the local cluster's volume pool, shared with bench/.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools" / "cluster"))
 
 from playbooklib import LOCAL_KUBECONFIG  # noqa: E402
 
@@ -64,3 +66,26 @@ def local_cluster():
     from kubernetes import config
 
     return config.new_client_from_config(config_file=str(LOCAL_KUBECONFIG))
+
+
+@pytest.fixture(scope="module")
+def one_deployment(request):
+    """For modules that share one deployment: under xdist only --dist loadfile/loadgroup
+    keeps a module on one worker, so anything else skips them rather than racing."""
+    dist = request.config.getoption("dist", "no")
+    if os.environ.get("PYTEST_XDIST_WORKER") and dist not in ("loadfile", "loadgroup"):
+        pytest.skip("these tests share one deployment: run them serially or with --dist loadfile")
+
+
+@pytest.fixture(scope="module")
+def core(local_cluster):
+    from kubernetes import client
+
+    return client.CoreV1Api(local_cluster)
+
+
+@pytest.fixture(scope="module")
+def apps(local_cluster):
+    from kubernetes import client
+
+    return client.AppsV1Api(local_cluster)

@@ -123,29 +123,3 @@ def run_playbook(
                     )
         run.stats = data.get("stats", {})
     return run
-
-
-def return_released_volumes(core, namespace="matrix", limit=120):
-    """Hand back to the pool the local cluster's volumes that purged claims of `namespace` held.
-
-    The pool's PersistentVolumes are pre-created with reclaimPolicy Retain (no provisioner),
-    so a deleted claim leaves its volume Released; tools/cluster/up.sh does the same on start.
-    """
-    import time
-
-    deadline = time.monotonic() + limit
-    while True:
-        claims = {c.metadata.name for c in core.list_namespaced_persistent_volume_claim(namespace).items}
-        waiting = []
-        for pv in core.list_persistent_volume(label_selector="matrixk8s.local/pool=true").items:
-            ref = pv.spec.claim_ref
-            if not ref or ref.namespace != namespace or ref.name in claims:
-                continue
-            if pv.status.phase == "Released":
-                core.patch_persistent_volume(pv.metadata.name, [{"op": "remove", "path": "/spec/claimRef"}])
-            else:
-                waiting.append(pv.metadata.name)
-        if not waiting:
-            return
-        assert time.monotonic() < deadline, f"volumes not released after {limit}s: {waiting}"
-        time.sleep(0.5)

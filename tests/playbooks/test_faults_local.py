@@ -13,39 +13,20 @@ test_site_local.py and run in file order; the module ends by purging what it dep
 
 import base64
 import json
-import os
 import subprocess
 
 import pytest
-from playbooklib import REPO, return_released_volumes, run_playbook
+from playbooklib import REPO, run_playbook
+from volumes import return_released_volumes
 
 NAMESPACE = "matrix"
+# The tests of this module share one deployment (conftest.one_deployment).
+pytestmark = pytest.mark.usefixtures("one_deployment")
 # A selector no node matches, and a short wait (the inventory's is 3m).
 NEVER_SCHEDULED = {
     "postgres_node_selector": {"matrixk8s.test/no-such-node": "true"},
     "postgres_wait_timeout": "5s",
 }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _serially(request):
-    dist = request.config.getoption("dist", "no")
-    if os.environ.get("PYTEST_XDIST_WORKER") and dist not in ("loadfile", "loadgroup"):
-        pytest.skip("these tests share one deployment: run them serially or with --dist loadfile")
-
-
-@pytest.fixture(scope="module")
-def core(local_cluster):
-    from kubernetes import client
-
-    return client.CoreV1Api(local_cluster)
-
-
-@pytest.fixture(scope="module")
-def apps(local_cluster):
-    from kubernetes import client
-
-    return client.AppsV1Api(local_cluster)
 
 
 def _purge(core):

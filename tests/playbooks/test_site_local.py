@@ -15,7 +15,6 @@ import base64
 import datetime
 import hashlib
 import json
-import os
 import re
 import subprocess
 import sys
@@ -23,8 +22,11 @@ import sys
 import pytest
 import yaml
 from playbooklib import REPO, run_playbook
+from volumes import return_released_volumes
 
 NAMESPACE = "matrix"
+# The tests of this module share one deployment (conftest.one_deployment).
+pytestmark = pytest.mark.usefixtures("one_deployment")
 PART_OF = "app.kubernetes.io/part-of=matrixk8s-synapse"
 
 
@@ -60,28 +62,6 @@ def _secret_values(core):
 
 def _leaks(text, secrets):
     return sorted(s[:6] + "..." for s in secrets if s in text)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _serially(request):
-    """One deployment, one worker: under xdist only --dist loadfile/loadgroup keeps it so."""
-    dist = request.config.getoption("dist", "no")
-    if os.environ.get("PYTEST_XDIST_WORKER") and dist not in ("loadfile", "loadgroup"):
-        pytest.skip("these tests share one deployment: run them serially or with --dist loadfile")
-
-
-@pytest.fixture(scope="module")
-def core(local_cluster):
-    from kubernetes import client
-
-    return client.CoreV1Api(local_cluster)
-
-
-@pytest.fixture(scope="module")
-def apps(local_cluster):
-    from kubernetes import client
-
-    return client.AppsV1Api(local_cluster)
 
 
 @pytest.fixture(scope="module")
@@ -246,7 +226,9 @@ def test_well_known_documents(deployment, core):
     assert json.loads(cm["server.json"]) == {"m.server": "matrix.example.test:443"}
     client = json.loads(cm["client.json"])
     assert client["m.homeserver"]["base_url"] == "https://matrix.example.test"
-    assert client["org.matrix.msc3575.proxy"]["url"] == "https://matrix.example.test"
+    assert client["org.matrix.msc4143.rtc_foci"] == [
+        {"type": "livekit", "livekit_service_url": "https://livekit-jwt.example.test"}
+    ]
     support = json.loads(cm["support.json"])
     assert support["contacts"][0]["matrix_id"] == "@admin:example.test"
 
@@ -468,19 +450,7 @@ def test_purge_leaves_nothing_of_ours(deployment, core):
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _return_released_volumes(local_cluster):
-    """After the module: hand the fake volumes our purge released back to the pool.
-
-    The local cluster's PersistentVolumes are pre-created with reclaimPolicy Retain (no
-    provisioner), so a deleted claim leaves its volume Released and unusable;
-    tools/cluster/up.sh does the same on start. Only pool volumes that held our claims.
-    """
+def _return_released_volumes(core):
+    """After the module: hand the volumes our purge released back to the local cluster's pool."""
     yield
-    from kubernetes import client
-
-    core = client.CoreV1Api(local_cluster)
-    ours = {"data-synapse-postgres-0", "synapse-media"}
-    for pv in core.list_persistent_volume(label_selector="matrixk8s.local/pool=true").items:
-        ref = pv.spec.claim_ref
-        if pv.status.phase == "Released" and ref and ref.namespace == NAMESPACE and ref.name in ours:
-            core.patch_persistent_volume(pv.metadata.name, [{"op": "remove", "path": "/spec/claimRef"}])
+    return_released_volumes(core, NAMESPACE)
