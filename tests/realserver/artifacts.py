@@ -321,6 +321,11 @@ def render_roles(database_password: str) -> RoleRender:
                     "realserver_out": str(out),
                     "realserver_repo": str(REPO),
                     "_synapse_database_password": database_password,
+                    # The roles default these from role_path, which a play's own tasks lack;
+                    # the same charts, so the same chartDigest as the roles compute.
+                    "postgres_chart_path": str(REPO / "charts" / "postgres"),
+                    "synapse_chart_path": str(REPO / "charts" / "synapse"),
+                    "well_known_chart_path": str(REPO / "charts" / "well-known"),
                 }
             )
         )
