@@ -125,9 +125,10 @@ bench-molecule: venv tools ## wall time of `molecule test -s local` (binaries wa
 node-cluster: venv ## the local cluster with a real node instead of simulated ones (root)
 	MATRIXK8S_REAL_NODE=1 tools/cluster/up.sh
 
-node-test: node-cluster ## real node: smoke (pod -> Service by DNS), image contracts, site.yml proven by a Matrix client
-	tools/node/smoke.sh
-	MATRIXK8S_REQUIRE_NODE=1 $(PYTEST) tests/node
+# Molecule scenario node: create starts the cluster with the real node and smoke-tests it;
+# verify is tests/node. Like scenario local, it deletes the cluster at its start and end.
+node-test: venv tools ## molecule test -s node: site.yml on the real node, proven by psql, /health, a Matrix client, the image contracts
+	MOLECULE_EPHEMERAL_DIRECTORY=$(CURDIR)/.local/molecule/node $(MOLECULE) test -s node
 
 bench-demo: venv tools ## cold and warm start time of `make demo` on the real node
 	bench/demo.sh

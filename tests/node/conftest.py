@@ -1,7 +1,8 @@
-"""Fixtures of the real-node suite (tests/node, `make node-test`).
+"""Fixtures of the real-node suite (tests/node): the verify step of Molecule scenario node
+(`make node-test`), or run by hand with pytest once the node is up.
 
 The suite needs the real node (MATRIXK8S_REAL_NODE=1 tools/cluster/up.sh): without it
-every test is skipped, or fails when MATRIXK8S_REQUIRE_NODE=1 (the Makefile target sets it).
+every test is skipped, or fails when MATRIXK8S_REQUIRE_NODE=1 (the scenario sets it).
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """The Molecule scenarios stay runnable: kind cannot run here (no Docker), local runs in
-`make molecule`; both are checked here without a cluster.
+`make molecule`, node in `make node-test` (where a real node can run); all are checked here
+without a cluster.
 
 Molecule's own schema and `molecule syntax` judge each molecule.yml, every scenario
-playbook passes ansible-playbook --syntax-check, both scenarios share one verify
-directory (no copies), and kind's pins stay pins.
+playbook passes ansible-playbook --syntax-check, local and kind share one verify directory
+(no copies), node's inventory is exactly inventories/local under inventories/local-node,
+and kind's pins stay pins.
 """
 
 import json
@@ -15,8 +17,10 @@ import pytest
 import yaml
 from playbooklib import ANSIBLE_PLAYBOOK, REPO, VENV_BIN
 
-SCENARIOS = ("local", "kind")
+SCENARIOS = ("local", "kind", "node")
 MOLECULE = REPO / "molecule"
+# The inventory each scenario converges with: node's is local's, with local-node's images.
+INVENTORIES = {"local": ["local"], "kind": ["kind"], "node": ["local", "local-node"]}
 
 
 def _config(scenario):
@@ -34,7 +38,7 @@ def _molecule_env(scenario):
     return env
 
 
-def test_both_scenarios_exist():
+def test_the_scenarios_exist():
     assert {p.parent.name for p in MOLECULE.glob("*/molecule.yml")} == set(SCENARIOS)
 
 
@@ -55,11 +59,16 @@ def test_scenario_is_delegated_and_converges_with_site_yml(scenario):
     playbooks = config["provisioner"]["playbooks"]
     assert (MOLECULE / scenario / playbooks["converge"]).resolve() == REPO / "playbooks" / "site.yml"
     links = config["provisioner"]["inventory"]["links"]
-    assert (MOLECULE / scenario / links["hosts"]).resolve() == REPO / "inventories" / scenario / "hosts.yml"
-    assert (
-        MOLECULE / scenario / links["group_vars"]
-    ).resolve() == REPO / "inventories" / scenario / "group_vars"
-    assert config["provisioner"]["env"]["MATRIXK8S_INVENTORY"] == scenario
+    first = REPO / "inventories" / INVENTORIES[scenario][0]
+    assert (MOLECULE / scenario / links["hosts"]).resolve() == first / "hosts.yml"
+    if scenario == "node":
+        layers = sorted((MOLECULE / scenario / links["group_vars"] / "matrix").iterdir())
+        assert [p.resolve() for p in layers] == [
+            REPO / "inventories" / name / "group_vars" / "matrix" for name in INVENTORIES[scenario]
+        ]
+    else:
+        assert (MOLECULE / scenario / links["group_vars"]).resolve() == first / "group_vars"
+        assert config["provisioner"]["env"]["MATRIXK8S_INVENTORY"] == scenario
     assert config["verifier"]["name"] == "testinfra"
     assert config["verifier"]["options"]["hosts"] == "local://"
     sequence = config["scenario"]["test_sequence"]
@@ -68,13 +77,41 @@ def test_scenario_is_delegated_and_converges_with_site_yml(scenario):
 
 
 def test_scenarios_share_one_verify_directory():
-    directories = {(MOLECULE / s / _config(s)["verifier"]["directory"]).resolve() for s in SCENARIOS}
+    """local and kind judge the same thing with the same tests; node's are tests/node."""
+    directories = {(MOLECULE / s / _config(s)["verifier"]["directory"]).resolve() for s in ("local", "kind")}
     assert len(directories) == 1
     (verify,) = directories
     tests = sorted(p.name for p in verify.glob("test_*.py"))
     assert len(tests) >= 5, tests
+    assert (MOLECULE / "node" / _config("node")["verifier"]["directory"]).resolve() == REPO / "tests" / "node"
     for scenario in SCENARIOS:
         assert not list((MOLECULE / scenario).glob("test_*.py")), f"{scenario} has its own copy"
+
+
+def test_node_scenario_inventory_is_local_under_local_node(tmp_path):
+    """What Molecule builds for scenario node (its links in one directory) gives localhost
+    exactly the variables of `-i inventories/local -i inventories/local-node`."""
+    links = _config("node")["provisioner"]["inventory"]["links"]
+    built = tmp_path / "inventory"
+    built.mkdir()
+    for name, source in links.items():
+        (built / name.rstrip("/")).symlink_to((MOLECULE / "node" / source).resolve())
+
+    def host_vars(*inventories):
+        args = [arg for inv in inventories for arg in ("-i", str(inv))]
+        proc = subprocess.run(
+            [str(VENV_BIN / "ansible-inventory"), *args, "--host", "localhost"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return json.loads(proc.stdout)
+
+    layered = host_vars(*(REPO / "inventories" / name for name in INVENTORIES["node"]))
+    assert host_vars(built) == layered
+    assert layered["synapse_image_pull_policy"] == "Never"
 
 
 @pytest.mark.parametrize(
@@ -84,7 +121,13 @@ def test_scenarios_share_one_verify_directory():
 def test_scenario_playbook_passes_syntax_check(playbook):
     scenario = playbook.split("/")[0]
     proc = subprocess.run(
-        [ANSIBLE_PLAYBOOK, "-i", f"inventories/{scenario}", "--syntax-check", str(MOLECULE / playbook)],
+        [
+            ANSIBLE_PLAYBOOK,
+            "-i",
+            f"inventories/{INVENTORIES[scenario][0]}",
+            "--syntax-check",
+            str(MOLECULE / playbook),
+        ],
         cwd=REPO,
         env=_molecule_env(scenario),
         capture_output=True,

@@ -7,6 +7,12 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# A real node (tools/node) would go on running against a deleted API server: stop it first,
+# while the API can still drop its Node object.
+if compgen -G "$repo/.local/node/run/*.pid" >/dev/null; then
+  "$repo/tools/node/down.sh"
+fi
+
 if [[ -x "$bin/kwokctl" ]] && cluster_exists; then
   log "deleting cluster $cluster_name"
   kwokctl_ delete cluster --name "$cluster_name" --kubeconfig "$kubeconfig" ||
