@@ -2,7 +2,8 @@
 # Run `ansible-test sanity` on the collection.
 #
 # ansible-test insists on running inside .../ansible_collections/<namespace>/<name>, so
-# this copies the files git knows about into such a tree under the cache directory, and
+# this copies the files git knows about into such a tree under the cache directory (symlinks
+# as symlinks: molecule/node layers inventories through directory links), and
 # it downloads a pip bootstrap script from a host we cannot reach, so this puts our
 # offline stand-in (get_pip.py beside this script) where it looks for a cached copy.
 #
@@ -24,7 +25,7 @@ mkdir -p "$tree"
 cd "$repo"
 git ls-files --cached --others --exclude-standard -z \
   | grep -zv '^playbooks/collections/' \
-  | xargs -0 cp --parents -t "$tree"
+  | xargs -0 cp --no-dereference --parents -t "$tree"
 
 cd "$tree"
 if [ "$#" -eq 0 ]; then
