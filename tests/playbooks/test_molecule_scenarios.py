@@ -38,6 +38,19 @@ def _molecule_env(scenario):
     return env
 
 
+def _run_for(scenario, command):
+    """A command from the repository root in the scenario's Molecule environment."""
+    return subprocess.run(
+        command,
+        cwd=REPO,
+        env=_molecule_env(scenario),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def test_the_scenarios_exist():
     assert {p.parent.name for p in MOLECULE.glob("*/molecule.yml")} == set(SCENARIOS)
 
@@ -120,36 +133,15 @@ def test_node_scenario_inventory_is_local_under_local_node(tmp_path):
 )
 def test_scenario_playbook_passes_syntax_check(playbook):
     scenario = playbook.split("/")[0]
-    proc = subprocess.run(
-        [
-            ANSIBLE_PLAYBOOK,
-            "-i",
-            f"inventories/{INVENTORIES[scenario][0]}",
-            "--syntax-check",
-            str(MOLECULE / playbook),
-        ],
-        cwd=REPO,
-        env=_molecule_env(scenario),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    inventory = f"inventories/{INVENTORIES[scenario][0]}"
+    proc = _run_for(scenario, [ANSIBLE_PLAYBOOK, "-i", inventory, "--syntax-check", str(MOLECULE / playbook)])
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_molecule_syntax_step(scenario):
     """Molecule itself loads the scenario and syntax-checks its converge (no cluster needed)."""
-    proc = subprocess.run(
-        [str(VENV_BIN / "molecule"), "syntax", "-s", scenario],
-        cwd=REPO,
-        env=_molecule_env(scenario),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    proc = _run_for(scenario, [str(VENV_BIN / "molecule"), "syntax", "-s", scenario])
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "playbook: " + str(REPO / "playbooks" / "site.yml") in proc.stdout + proc.stderr
 
