@@ -58,7 +58,7 @@ tools: ## helm and the control plane, built from the Go module proxy (cached by 
 cluster: tools ## start (or confirm) the local Kubernetes control plane
 	tools/cluster/up.sh
 
-cluster-down: ## stop the local control plane
+cluster-down: ## stop the local control plane (and the real node, if one runs)
 	tools/cluster/down.sh
 
 cluster-smoke: cluster ## prove the local control plane works (nodes, PVC binding, Pod Security)
