@@ -15,7 +15,7 @@ VENV_STAMP := $(VENV)/.installed-$(shell sha256sum requirements/test.txt | cut -
 
 .PHONY: help demo test venv tools system-packages cluster cluster-down cluster-smoke static sanity \
         unit integration charts playbooks collection awx realserver molecule bench-realserver \
-        bench-deploy bench-molecule node-cluster node-test bench-demo
+        bench-deploy bench-deploy-node bench-molecule node-cluster node-test bench-demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -108,6 +108,11 @@ bench-realserver: venv cluster system-packages ## median of 3 real-server runs, 
 
 bench-deploy: venv cluster ## time site.yml (first and second run) against plain helm, median of 3 (purges the namespace)
 	bench/deploy.sh
+
+# The same on the real node, where both sides wait for real pods (switches the cluster to it).
+bench-deploy-node: venv tools ## bench-deploy on the real node (root; purges the namespace)
+	MATRIXK8S_REAL_NODE=1 tools/cluster/up.sh
+	bench/deploy.sh --real-node
 
 # Tier 4 again, as the design's harness: Molecule's full sequence on the local cluster.
 # molecule runs ansible-config, ansible-playbook and pytest from PATH. Its ephemeral files

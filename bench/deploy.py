@@ -1,9 +1,13 @@
 """Deploy benchmark on the local cluster: site.yml against plain Helm (bench/deploy.sh runs it).
 
+With --real-node (make bench-deploy-node) the same three runs go to the local cluster's real
+node (inventories/local layered with inventories/local-node): there every side waits for
+real pods (initdb, Synapse's start, the probes), which simulated nodes report Ready at once.
+
 Each repetition, from an empty namespace (playbooks/uninstall.yml -e purge=true, then the
 fake volumes handed back to the pool, all untimed):
 
-  (a) full deploy    ansible-playbook playbooks/site.yml -i inventories/local
+  (a) full deploy    ansible-playbook playbooks/site.yml -i inventories/local [-i inventories/local-node]
   (b) second run     the same command again at once; its changed count is recorded
   (c) plain Helm     `helm upgrade --install --wait` of charts/postgres, charts/synapse and
                      charts/well-known, one after the other (Synapse's init container waits
@@ -17,9 +21,9 @@ password). They are copied from (a) and restored, untimed, before (c) starts: th
 refuse to install without them. Also absent from (c), with no plain-Helm equivalent: input
 validation, the homeserver.yaml merge, and the admin registration Job that (a) runs.
 
-Prints a table and a JSON document (also written to .local/bench/deploy.json) with the
-median of each figure over the repetitions, the changed count of every (b), and the ratios
-a/c and b/c.
+Prints a table and a JSON document (also written to .local/bench/deploy.json, or
+deploy-node.json with --real-node) with the median of each figure over the repetitions, the
+changed count of every (b), and the ratios a/c and b/c.
 """
 
 import argparse
@@ -36,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 KUBECONFIG = REPO / ".local" / "kubeconfig"
 HELM = REPO / ".local" / "bin" / "helm"
-OUT = REPO / ".local" / "bench" / "deploy.json"
+OUT_DIR = REPO / ".local" / "bench"
 NAMESPACE = "matrix"
 PART_OF = "app.kubernetes.io/part-of=matrixk8s-synapse"
 # Release names are the roles' defaults (inventories/local keeps them); install order of site.yml.
@@ -73,9 +77,13 @@ def run(cmd, env=None, check=True):
     return proc, seconds
 
 
+# Inventory arguments of every playbook run; main() adds inventories/local-node for --real-node.
+INVENTORIES = ["-i", "inventories/local"]
+
+
 def playbook(name, *args):
     """Run a playbook with the JSON callback; return (seconds, changed count)."""
-    cmd = [str(VENV_BIN / "ansible-playbook"), "-i", "inventories/local", f"playbooks/{name}", *args]
+    cmd = [str(VENV_BIN / "ansible-playbook"), *INVENTORIES, f"playbooks/{name}", *args]
     proc, seconds = run(cmd, env={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"})
     stats = json.loads(proc.stdout)["stats"]
     return seconds, sum(host["changed"] for host in stats.values())
@@ -130,12 +138,13 @@ def plain_helm(core, secrets, values):
     return sum(seconds.values()), seconds
 
 
-def summarise(reps):
+def summarise(reps, mode):
     def median(key):
         return round(statistics.median(r[key] for r in reps), 2)
 
     a, b, c = median("a_full_deploy_s"), median("b_second_run_s"), median("c_plain_helm_s")
     return {
+        "nodes": mode,
         "repetitions": len(reps),
         "median_seconds": {"a_full_deploy": a, "b_second_run": b, "c_plain_helm": c},
         "b_changed": [r["b_changed"] for r in reps],
@@ -157,16 +166,24 @@ def table(summary):
     lines += [f"{name:<42} {value:>9.2f}  {note}" for name, value, note in rows]
     lines.append("-" * 72)
     lines.append(f"ratio a/c = {summary['ratio_a_over_c']:.2f}   ratio b/c = {summary['ratio_b_over_c']:.2f}")
-    lines.append(f"repetitions: {summary['repetitions']}")
+    lines.append(f"repetitions: {summary['repetitions']}, nodes: {summary['nodes']}")
     return "\n".join(lines)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=int(os.environ.get("RUNS", "3")))
+    parser.add_argument(
+        "--real-node",
+        action="store_true",
+        help="the cluster runs the real node (MATRIXK8S_REAL_NODE=1 tools/cluster/up.sh): use its images",
+    )
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    mode = "real" if args.real_node else "simulated"
+    if args.real_node:
+        INVENTORIES.extend(["-i", "inventories/local-node"])
     core = kube()
     reps = []
     for i in range(1, args.runs + 1):
@@ -192,9 +209,10 @@ def main():
         )
     log("final reset")
     reset(core)
-    summary = summarise(reps)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(summary, indent=2) + "\n")
+    summary = summarise(reps, mode)
+    out = OUT_DIR / ("deploy-node.json" if args.real_node else "deploy.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=2) + "\n")
     print(table(summary))
     print(json.dumps({k: v for k, v in summary.items() if k != "runs"}, indent=2))
     return 0

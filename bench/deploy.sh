@@ -8,6 +8,7 @@
 #
 #   bench/deploy.sh            # 3 repetitions
 #   RUNS=5 bench/deploy.sh
+#   bench/deploy.sh --real-node   # the cluster runs the real node (make bench-deploy-node)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-exec .venv/bin/python bench/deploy.py --runs "${RUNS:-3}"
+exec .venv/bin/python bench/deploy.py --runs "${RUNS:-3}" "$@"
