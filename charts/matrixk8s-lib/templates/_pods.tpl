@@ -53,7 +53,20 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
-{{/* ... and at container level. */}}
+{{/* The container fields every chart's containers share: the image and its pull policy, the
+container security context and "resources" (a requests/limits value; none when empty). */}}
+{{- define "matrixk8s.containerCommon" -}}
+image: {{ include "matrixk8s.image" . | quote }}
+imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+securityContext:
+  {{- include "matrixk8s.containerSecurityContext" . | nindent 2 }}
+{{- with .resources }}
+resources:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* Pod Security "restricted" at container level. */}}
 {{- define "matrixk8s.containerSecurityContext" -}}
 runAsNonRoot: true
 allowPrivilegeEscalation: false
