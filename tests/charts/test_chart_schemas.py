@@ -2,7 +2,6 @@
 definitions, each written once) by tools/build_chart_schemas.py; a stale built file fails."""
 
 import json
-import shutil
 import subprocess
 import sys
 
@@ -43,13 +42,6 @@ def test_every_shared_definition_is_used():
     for chart in CHARTS:
         used |= set(json.loads((CHARTS_DIR / chart / "values.schema.json").read_text())["definitions"])
     assert used == {p.stem for p in (SOURCE / "definitions").glob("*.json")}
-
-
-@pytest.fixture
-def charts_copy(tmp_path):
-    path = tmp_path / "charts"
-    shutil.copytree(CHARTS_DIR, path, symlinks=True)
-    return path
 
 
 def test_check_names_every_stale_schema(charts_copy):
