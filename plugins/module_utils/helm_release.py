@@ -23,6 +23,9 @@ import zlib
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 # Files Helm's loader never packages (the charts' .helmignore) and editors leave behind.
 _IGNORED_SUFFIXES = (".swp", ".bak", ".tmp", ".orig", "~")
+# Top-level directories the charts' .helmignore also leaves out: ci/ holds the test values
+# files (charts/README.md), so a changed test case upgrades no release.
+_IGNORED_DIRS = ("ci",)
 
 
 class HelmReleaseError(ValueError):
@@ -69,8 +72,19 @@ def release_state(secrets):
 
 
 def _chart_files(path):
-    for root, dirs, files in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    # Symlinked directories are followed as Helm's loader follows them: the charts reach the
+    # shared library through charts/<chart>/charts/matrixk8s-lib -> ../../matrixk8s-lib, so a
+    # changed library file changes every chart's digest. A link back to a directory already
+    # walked (a loop) is not entered twice.
+    seen = set()
+    for root, dirs, files in os.walk(path, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        skipped = _IGNORED_DIRS if root == path else ()
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in skipped)
         for name in sorted(files):
             if name.startswith(".") or name.endswith(_IGNORED_SUFFIXES):
                 continue
@@ -79,7 +93,8 @@ def _chart_files(path):
 
 
 def chart_digest(path):
-    """sha256 over every file of a chart directory (names and contents): 'sha256:<hex>'."""
+    """sha256 over every file of a chart directory (names and contents, through symlinks):
+    'sha256:<hex>'."""
     if not os.path.isfile(os.path.join(path, "Chart.yaml")):
         raise HelmReleaseError(f"{path} holds no Chart.yaml")
     digest = hashlib.sha256()

@@ -17,8 +17,11 @@ import yaml
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 CHARTS_DIR = REPO / "charts"
-VALUES_DIR = HERE / "values"
 CHARTS = ("postgres", "synapse", "well-known")
+# The library chart the three share (charts/README.md): it renders nothing itself.
+LIBRARY = "matrixk8s-lib"
+# Builds each values.schema.json from charts/schema/ (charts/README.md).
+SCHEMA_BUILDER = REPO / "tools" / "build_chart_schemas.py"
 
 # The Kubernetes version the charts are rendered and validated for (Helm's Capabilities and
 # kubernetes-validate's OpenAPI schemas); the project's local cluster runs 1.34.
@@ -84,16 +87,22 @@ class Helm:
         return [d for d in yaml.safe_load_all(result.stdout) if d]
 
 
+# The value sets beside each chart (charts/README.md): charts/<chart>/ci/<scenario>-values.yaml.
+CI_SUFFIX = "-values.yaml"
+
+
 def scenario_values(scenario: str, chart: str) -> Path | None:
-    path = VALUES_DIR / scenario / f"{chart}.yaml"
+    path = CHARTS_DIR / chart / "ci" / f"{scenario}{CI_SUFFIX}"
     return path if path.is_file() else None
 
 
 def scenarios() -> list[tuple[str, str]]:
-    """(scenario, chart) pairs: "default" for every chart, plus every values/<scenario>/<chart>.yaml."""
+    """(scenario, chart) pairs: "default" for every chart, plus every ci/<scenario>-values.yaml."""
     pairs = [("default", chart) for chart in CHARTS]
-    for directory in sorted(p for p in VALUES_DIR.iterdir() if p.is_dir()):
-        pairs += [(directory.name, c) for c in CHARTS if scenario_values(directory.name, c)]
+    files = [p for c in CHARTS for p in (CHARTS_DIR / c / "ci").glob(f"*{CI_SUFFIX}")]
+    names = {p.name.removesuffix(CI_SUFFIX) for p in files}
+    for scenario in sorted(names):
+        pairs += [(scenario, c) for c in CHARTS if scenario_values(scenario, c)]
     return pairs
 
 

@@ -10,8 +10,11 @@ import tarfile
 import pytest
 import yaml
 
+from ansible_collections.matrixk8s.synapse.plugins.module_utils.helm_release import chart_digest
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
+CHARTS = ("postgres", "synapse", "well-known")
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +50,7 @@ def test_tarball_ships_what_users_run_and_nothing_else(tarball):
     assert manifest["collection_info"]["dependencies"] == {"kubernetes.core": ">=6.0.0"}
     assert "plugins/filter/homeserver.py" in names
     assert "plugins/module_utils/synapse_options.py" in names
-    for unwanted in ("tests/", "tools/", ".venv/", ".local/", "playbooks/collections"):
+    for unwanted in ("tests/", "tools/", ".venv/", ".local/", "playbooks/collections", "charts/schema/"):
         assert not any(name.startswith(unwanted) for name in names), unwanted
 
 
@@ -81,3 +84,46 @@ def test_installed_collection_filters_work_by_fqcn(installed, tmp_path):
     }
     # The private key is generated under no_log: it must not appear anywhere in the output.
     assert "censored" in json.dumps(tasks["Generate a signing key once"])
+
+
+def test_tarball_keeps_each_charts_library_symlink(tarball):
+    """Each chart reaches the shared library chart through a relative symlink (charts/README.md):
+    the tarball must carry it as a link, not as a copy or not at all."""
+    with tarfile.open(tarball) as archive:
+        for chart in CHARTS:
+            member = archive.getmember(f"charts/{chart}/charts/matrixk8s-lib")
+            assert member.issym(), chart
+            assert member.linkname == "../../matrixk8s-lib"
+        assert archive.getmember("charts/matrixk8s-lib/Chart.yaml").isfile()
+
+
+@pytest.mark.parametrize("chart", CHARTS)
+def test_installed_chart_is_the_checkout_chart(installed, chart):
+    """The installed chart reaches the library, and the roles' chart_digest of it is the
+    checkout's: same files through the symlink (a release installed from either is current)."""
+    path = installed / "ansible_collections" / "matrixk8s" / "synapse" / "charts" / chart
+    link = path / "charts" / "matrixk8s-lib"
+    assert link.is_symlink()
+    assert (link / "Chart.yaml").is_file()
+    assert chart_digest(str(path)) == chart_digest(str(REPO / "charts" / chart))
+
+
+def find_helm():
+    candidate = pathlib.Path(os.environ.get("HELM") or REPO / ".local/bin/helm")
+    return candidate if candidate.is_file() and os.access(candidate, os.X_OK) else None
+
+
+@pytest.mark.parametrize("chart", CHARTS)
+def test_installed_chart_renders_with_helm(installed, chart):
+    helm = find_helm()
+    if helm is None:
+        pytest.skip("helm not found: set $HELM or run tools/cluster/build.sh")
+    path = installed / "ansible_collections" / "matrixk8s" / "synapse" / "charts" / chart
+    result = subprocess.run(
+        [helm, "template", "release", path, "--values", path / "ci" / "gke-values.yaml"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "kind: Deployment" in result.stdout or "kind: StatefulSet" in result.stdout

@@ -117,6 +117,42 @@ def test_editor_leftovers_and_hidden_files_do_not_count(chart):
     assert helm_release.chart_digest(str(chart)) == before
 
 
+def test_the_shared_library_is_reached_through_a_symlink(charts_copy):
+    for chart in ("postgres", "synapse", "well-known"):
+        link = charts_copy / chart / "charts" / "matrixk8s-lib"
+        assert link.is_symlink()
+        assert link.resolve() == (charts_copy / "matrixk8s-lib").resolve()
+
+
+def test_a_changed_library_file_changes_every_chart_digest(charts_copy):
+    charts = ("postgres", "synapse", "well-known")
+    before = {c: helm_release.chart_digest(str(charts_copy / c)) for c in charts}
+    labels = charts_copy / "matrixk8s-lib" / "templates" / "_labels.tpl"
+    labels.write_text(labels.read_text() + "\n{{/* changed */}}\n")
+    for chart in charts:
+        assert helm_release.chart_digest(str(charts_copy / chart)) != before[chart], chart
+
+
+def test_a_symlink_loop_is_walked_once(chart):
+    before = helm_release.chart_digest(str(chart))
+    (chart / "templates" / "loop").symlink_to("..", target_is_directory=True)
+    after = helm_release.chart_digest(str(chart))
+    assert after.startswith("sha256:")
+    assert after == helm_release.chart_digest(str(chart))
+    assert after == before  # the loop adds no file
+
+
+def test_test_values_files_in_ci_do_not_count(chart):
+    """ci/ is left out of the chart by .helmignore too: a new test case upgrades no release."""
+    before = helm_release.chart_digest(str(chart))
+    (chart / "ci").mkdir(exist_ok=True)
+    (chart / "ci" / "new-values.yaml").write_text("persistence:\n  enabled: false\n")
+    assert helm_release.chart_digest(str(chart)) == before
+    (chart / "templates" / "ci").mkdir()
+    (chart / "templates" / "ci" / "note.txt").write_text("x")
+    assert helm_release.chart_digest(str(chart)) != before  # only the top-level ci/ is left out
+
+
 def test_a_directory_without_chart_yaml_is_refused(tmp_path):
     with pytest.raises(AnsibleFilterError, match="chart_digest: .* holds no Chart.yaml"):
         FILTERS["chart_digest"](tmp_path)
