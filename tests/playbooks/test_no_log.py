@@ -39,6 +39,8 @@ SAFE = [
 # Secret material, or a variable that holds some.
 SECRET = re.compile(
     r"password|passwd|b64decode|b64encode|signing_key_generate|signing_key_old_entry"
+    # The lookup that creates a key: lookup('matrixk8s.synapse.signing_key') or query(...).
+    r"|matrixk8s\.synapse\.signing_key['\"]"
     r"|signing_key_value|_signing_key_(line|current)\b|_synapse_config\b|_synapse_homeserver_yaml"
     r"|\bsynapse_homeserver\b|\bsynapse_admin_users\b|_synapse_admins?\b|_synapse_admins_to_register"
     r"|kind:\s*Secret\b|\.data\b"
@@ -221,6 +223,7 @@ def test_a_secret_mention_is_detected():
     assert _mentions_secret({"data": {"signing.key": "{{ _signing_key_line | b64encode }}"}})
     assert _mentions_secret({"definition": {"kind": "Secret"}})
     assert _mentions_secret("{{ synapse_homeserver | to_nice_yaml }}")
+    assert _mentions_secret({"_new_key": "{{ lookup('matrixk8s.synapse.signing_key') }}"})
     assert not _mentions_secret(
         "Secret {{ synapse_config_secret_name }} key {{ postgres_password_secret_key }}"
     )

@@ -114,8 +114,8 @@ def test_only_the_public_key_is_shown(deployment, core):
     line = _secret_data(core, "synapse-signing-key")["signing.key"].strip()
     shown = [t.message for t in deployment["second"].tasks if t.name.endswith("Show the public key")]
     assert shown
-    assert signing_key.verify_key(line) in shown[0]
-    assert signing_key.key_id(line) in shown[0]
+    assert signing_key.signing_key_verify_key(line) in shown[0]
+    assert signing_key.signing_key_id(line) in shown[0]
 
 
 def test_no_secret_in_json_output(deployment, core):
@@ -275,12 +275,12 @@ def test_conflicting_signing_key_value_fails_and_keeps_the_stored_key(deployment
     from ansible_collections.matrixk8s.synapse.plugins.module_utils import signing_key
 
     stored = _secret_data(core, "synapse-signing-key")["signing.key"]
-    other = signing_key.generate()
+    other = signing_key.signing_key_generate()
     run = run_playbook("site.yml", extra_vars={"signing_key_value": other}, tmp_path=tmp_path)
     assert run.returncode != 0
     failed = run.failed_task
     assert "roles/signing_key/tasks/preflight.yml" in failed.path, run.describe()
-    assert signing_key.key_id(other) in failed.message
+    assert signing_key.signing_key_id(other) in failed.message
     assert "never replaces a stored key" in failed.message
     assert other.split()[2] not in run.stdout + run.stderr
     assert run.changed == 0
@@ -342,10 +342,10 @@ def test_rotation_keeps_the_old_key_verifiable(deployment, core, apps):
     assert run.returncode == 0, run.describe()
     data = _secret_data(core, "synapse-signing-key")
     after = data["signing.key"].strip()
-    assert signing_key.key_id(after) != signing_key.key_id(before)
+    assert signing_key.signing_key_id(after) != signing_key.signing_key_id(before)
     old = yaml.safe_load(data["old_signing_keys.yaml"])
-    entry = old[signing_key.key_id(before)]
-    assert entry["key"] == signing_key.verify_key(before)
+    entry = old[signing_key.signing_key_id(before)]
+    assert entry["key"] == signing_key.signing_key_verify_key(before)
     assert started - 60_000 <= entry["expired_ts"] <= started + 600_000
     config = yaml.safe_load(_secret_data(core, "synapse-config")["homeserver.yaml"])
     assert config["old_signing_keys"] == old

@@ -382,7 +382,7 @@ def from_offline_render() -> Artifacts:
     job = _admin_job(render.objects)
     store = {
         names.config_secret: {names.config_key: render.homeserver_yaml},
-        names.signing_key_secret: {names.signing_key_key: signing_key.generate() + "\n"},
+        names.signing_key_secret: {names.signing_key_key: signing_key.signing_key_generate() + "\n"},
         names.secrets_secret: {
             k: secrets.token_urlsafe(48)
             for k in ("registration_shared_secret", "macaroon_secret_key", "form_secret")

@@ -1,7 +1,24 @@
+"""The homeserver filters: each named as its function, errors as Ansible's, server names checked."""
+
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.matrixk8s.synapse.plugins.filter.homeserver import server_name
+from ansible_collections.matrixk8s.synapse.plugins.filter.homeserver import FilterModule
+from ansible_collections.matrixk8s.synapse.plugins.module_utils import homeserver_config
+
+FILTERS = FilterModule().filters()
+checked_server_name = FILTERS["checked_server_name"]
+
+
+def test_each_filter_has_the_name_of_its_function():
+    assert set(FILTERS) == {"homeserver_merge", "checked_server_name"}
+    for name, function in FILTERS.items():
+        assert function.__wrapped__ is getattr(homeserver_config, name)
+
+
+def test_merge_errors_are_ansible_filter_errors_naming_the_filter():
+    with pytest.raises(AnsibleFilterError, match="^homeserver_merge: override 1"):
+        FILTERS["homeserver_merge"]({"server_name": "example.com"}, {"enable_registraton": True})
 
 
 @pytest.mark.parametrize(
@@ -18,7 +35,7 @@ from ansible_collections.matrixk8s.synapse.plugins.filter.homeserver import serv
     ],
 )
 def test_valid_server_names_pass_through(value):
-    assert server_name(value) == value
+    assert checked_server_name(value) == value
 
 
 @pytest.mark.parametrize(
@@ -35,7 +52,7 @@ def test_valid_server_names_pass_through(value):
 )
 def test_invalid_server_names_are_refused_with_the_variable_named(value, reason):
     with pytest.raises(AnsibleFilterError) as error:
-        server_name(value)
+        checked_server_name(value)
     assert str(error.value).startswith(f"matrix_server_name {value!r} ")
     assert reason in str(error.value)
 
@@ -43,4 +60,4 @@ def test_invalid_server_names_are_refused_with_the_variable_named(value, reason)
 @pytest.mark.parametrize("value", ["", None, 42])
 def test_empty_or_non_string_is_refused(value):
     with pytest.raises(AnsibleFilterError, match="^my_var must be a non-empty string"):
-        server_name(value, name="my_var")
+        checked_server_name(value, name="my_var")

@@ -13,7 +13,7 @@ from ansible_collections.matrixk8s.synapse.plugins.filter.helm_release import Fi
 from ansible_collections.matrixk8s.synapse.plugins.module_utils import helm_release
 
 FILTERS = FilterModule().filters()
-CHARTS = Path(__file__).resolve().parents[2] / "charts"
+CHARTS = Path(__file__).resolve().parents[4] / "charts"
 
 
 def storage_secret(release, revision, *, status="deployed", config=None, compress=True):
@@ -34,6 +34,12 @@ def storage_secret(release, revision, *, status="deployed", config=None, compres
         },
         "data": {"release": base64.b64encode(helm_encoded).decode()},
     }
+
+
+def test_each_filter_has_the_name_of_its_function():
+    assert set(FILTERS) == {"helm_release_state", "chart_digest"}
+    for name, function in FILTERS.items():
+        assert function.__wrapped__ is getattr(helm_release, name)
 
 
 def test_no_revision_is_an_empty_state():

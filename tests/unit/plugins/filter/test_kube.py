@@ -1,10 +1,21 @@
-"""kube_error: the first cluster read's failure, explained in one sentence that says which."""
+"""The kube filters: a cluster read's failure explained, Go durations, unready pods."""
 
 import pytest
+from ansible.errors import AnsibleFilterError
 
 from ansible_collections.matrixk8s.synapse.plugins.filter.kube import FilterModule
+from ansible_collections.matrixk8s.synapse.plugins.module_utils import kube, kube_errors
 
-kube_error = FilterModule().filters()["kube_error"]
+FILTERS = FilterModule().filters()
+explain_kube_error = FILTERS["explain_kube_error"]
+
+
+def test_each_filter_has_the_name_of_its_function():
+    assert set(FILTERS) == {"explain_kube_error", "unready_pods", "duration_seconds"}
+    assert FILTERS["explain_kube_error"].__wrapped__ is kube_errors.explain_kube_error
+    assert FILTERS["unready_pods"].__wrapped__ is kube.unready_pods
+    assert FILTERS["duration_seconds"].__wrapped__ is kube.duration_seconds
+
 
 WRAPPED = (
     "Task failed: Finalization of task args for 'ansible.builtin.set_fact' failed: Error while "
@@ -40,19 +51,18 @@ WRAPPED = (
     ids=["wrong context", "unreachable", "no kubeconfig", "unauthorized", "forbidden", "other"],
 )
 def test_each_cause_is_named_first(reason, starts):
-    message = kube_error(WRAPPED + reason, kubeconfig="/x/kubeconfig", context="nope", namespace="matrix")
+    message = explain_kube_error(
+        WRAPPED + reason, kubeconfig="/x/kubeconfig", context="nope", namespace="matrix"
+    )
     assert message.startswith(starts), message
     assert "Task failed" not in message
     assert "Finalization" not in message
 
 
 def test_unset_settings_say_where_the_client_looks():
-    message = kube_error(WRAPPED + "Connection refused")
+    message = explain_kube_error(WRAPPED + "Connection refused")
     assert "matrix_kubeconfig (unset: K8S_AUTH_* or ~/.kube/config)" in message
     assert "matrix_kube_context (unset: the current context)" in message
-
-
-FILTERS = FilterModule().filters()
 
 
 @pytest.mark.parametrize(
@@ -65,8 +75,6 @@ def test_durations_in_seconds(duration, seconds):
 
 @pytest.mark.parametrize("duration", ["10 minutes", "", "5", "m5", "1m 30s"])
 def test_a_bad_duration_is_refused(duration):
-    from ansible.errors import AnsibleFilterError
-
     with pytest.raises(AnsibleFilterError, match="duration_seconds: not a duration"):
         FILTERS["duration_seconds"](duration)
 
@@ -82,8 +90,8 @@ def _pod(name, ready):
 def test_unready_pods_are_those_without_ready_true():
     bare = {"metadata": {"name": "bare"}}
     pods = [_pod("ready", True), _pod("not-ready", False), _pod("pending", None), bare]
-    assert FILTERS["kube_unready_pods"](pods) == ["not-ready", "pending", "bare"]
-    assert FILTERS["kube_unready_pods"]([]) == []
+    assert FILTERS["unready_pods"](pods) == ["not-ready", "pending", "bare"]
+    assert FILTERS["unready_pods"]([]) == []
 
 
 def test_with_a_revision_only_unready_pods_of_other_revisions_count():
@@ -92,4 +100,4 @@ def test_with_a_revision_only_unready_pods_of_other_revisions_count():
     new["metadata"]["labels"] = {"controller-revision-hash": "sts-2"}
     ready_old = _pod("ready-old", True)
     ready_old["metadata"]["labels"] = {"controller-revision-hash": "sts-1"}
-    assert FILTERS["kube_unready_pods"]([old, new, ready_old], "sts-2") == ["old"]
+    assert FILTERS["unready_pods"]([old, new, ready_old], "sts-2") == ["old"]

@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.matrixk8s.synapse.plugins.module_utils import synapse_options
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+REPO = pathlib.Path(__file__).resolve().parents[4]
 SCHEMA = REPO.parent / "shared" / "data" / "synapse-schema" / "synapse-config.schema.yaml"
 
 
