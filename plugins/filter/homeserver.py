@@ -12,6 +12,7 @@ errors into Ansible's, so a failing task shows the message and nothing else.
 """
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
 
 from ansible_collections.matrixk8s.synapse.plugins.module_utils.homeserver_config import (
     checked_server_name,
@@ -19,12 +20,21 @@ from ansible_collections.matrixk8s.synapse.plugins.module_utils.homeserver_confi
 )
 from ansible_collections.matrixk8s.synapse.plugins.plugin_utils.errors import raises_as
 
+_MERGE = raises_as(AnsibleFilterError, named=True)(homeserver_merge)
+
+
+def _counted_merge(base, *overrides, **options):
+    """homeserver_merge, announced at -vvvv: the roles merge once per run, and
+    tests/playbooks/test_merge_count.py counts these lines to prove it."""
+    Display().vvvv("matrixk8s.synapse.homeserver_merge: merging homeserver.yaml")
+    return _MERGE(base, *overrides, **options)
+
 
 class FilterModule:
     def filters(self):
         # merge errors say which override is wrong, so they start with the filter's name;
         # server-name errors start with the variable's name instead.
         return {
-            "homeserver_merge": raises_as(AnsibleFilterError, named=True)(homeserver_merge),
+            "homeserver_merge": _counted_merge,
             "checked_server_name": raises_as(AnsibleFilterError)(checked_server_name),
         }
