@@ -101,11 +101,15 @@ def _stopped_at_first_cluster_task(run):
     assert failed, run.describe()
     explained = failed[-1]
     assert run.tasks[-1] is explained, [t.name for t in run.tasks[run.tasks.index(explained) :]]
-    assert explained.path.split(":")[0].endswith("roles/postgres/tasks/preflight.yml"), run.describe()
-    first_cluster = next(t for t in run.tasks if "/tasks/preflight.yml" in t.path)
+    assert explained.path.split(":")[0].endswith("roles/_common/tasks/read.yml"), run.describe()
+    first_cluster = next(t for t in run.tasks if "/roles/_common/tasks/read.yml" in t.path)
+    # The postgres role's read, through _common.
+    assert first_cluster.name.endswith("the password Secret and the release, in namespace matrix"), first_cluster
     before = run.tasks[: run.tasks.index(first_cluster)]
+    # Only validation, and the include of _common that leads to the read.
     assert all(
-        "/tasks/validate.yml" in t.path or t.action == "ansible.builtin.validate_argument_spec"
+        "/tasks/validate.yml" in t.path
+        or t.action in ("ansible.builtin.validate_argument_spec", "ansible.builtin.include_role")
         for t in before
     ), [(t.name, t.path) for t in before if "/tasks/validate.yml" not in t.path]
     return explained
@@ -148,12 +152,13 @@ def test_database_never_ready_stops_before_synapse_and_a_fixed_rerun_loses_nothi
     broken = run_playbook("site.yml", extra_vars=NEVER_SCHEDULED, tmp_path=tmp_path)
     assert broken.returncode != 0
     failed = [t for t in broken.tasks if t.failed][-1]
-    assert failed.path.split(":")[0].endswith("roles/postgres/tasks/install.yml"), broken.describe()
+    assert failed.path.split(":")[0].endswith("roles/_common/tasks/install_chart.yml"), broken.describe()
+    assert failed.name.startswith("matrixk8s.synapse._common : "), broken.describe()
     assert "PostgreSQL did not become Ready within 5s" in failed.message
     assert "Synapse is not deployed" in failed.message
     assert "kubectl -n matrix describe pod synapse-postgres-0" in failed.message
     assert broken.tasks[-1] is failed, [t.name for t in broken.tasks[broken.tasks.index(failed) :]]
-    assert not [t for t in broken.tasks if "/roles/synapse/tasks/install.yml" in t.path]
+    assert not [t for t in broken.tasks if "/roles/synapse/tasks/apply.yml" in t.path]
     now = _releases()
     assert now["synapse-postgres"][1] == "failed"
     assert now["synapse"] == releases["synapse"]
@@ -197,7 +202,11 @@ def test_database_never_ready_on_a_fresh_namespace_then_the_cause_is_fixed_in_th
     try:
         fixed = run_playbook("site.yml", extra_vars=selector, tmp_path=tmp_path)
         assert fixed.returncode == 0, fixed.describe()
-        waited = [t for t in fixed.tasks if t.name.endswith("postgres : Wait until the StatefulSet is Ready")]
+        waited = [
+            t
+            for t in fixed.tasks
+            if t.name.endswith("_common : Wait until the workloads of release synapse-postgres are Ready")
+        ]
         assert waited, "the re-run must wait for the database of the failed revision"
         assert not waited[0].result.get("skipped"), waited[0].result
         pod = core.read_namespaced_pod("synapse-postgres-0", NAMESPACE)

@@ -96,9 +96,10 @@ def test_second_run_calls_no_module_of_kubernetes_core(deployment):
     reads = [
         t.name
         for t in second.tasks
-        if "/tasks/preflight.yml" in t.path and " : Read the " in t.name and not t.result.get("skipped")
+        if "/roles/_common/tasks/read.yml" in t.path and " : Read the " in t.name and not t.result.get("skipped")
     ]
-    # One per role, in site.yml's first play; the second play reuses them.
+    # One per role: postgres and signing_key in site.yml's first play, synapse and
+    # well_known in the second, right before they write. Nothing is read twice.
     assert len(reads) == 4, reads
 
 
@@ -249,7 +250,7 @@ def test_missing_namespace_fails_in_preflight(deployment, tmp_path):
     run = run_playbook("site.yml", extra_vars={"matrix_namespace": "no-such-namespace"}, tmp_path=tmp_path)
     assert run.returncode != 0
     assert "Namespace no-such-namespace does not exist" in run.failed_task.message, run.describe()
-    assert "preflight.yml" in run.failed_task.path
+    assert "roles/_common/tasks/read.yml" in run.failed_task.path
     assert run.changed == 0
 
 
@@ -257,7 +258,7 @@ def test_external_database_without_password_secret_fails_in_preflight(deployment
     run = run_playbook(
         "site.yml",
         extra_vars={
-            "postgres_enabled": False,
+            "matrix_postgres_enabled": False,
             "synapse_database_host": "db.example.internal",
             "synapse_database_password_secret_name": "cloudsql-password",
         },
@@ -265,7 +266,7 @@ def test_external_database_without_password_secret_fails_in_preflight(deployment
     )
     assert run.returncode != 0
     failed = run.failed_task
-    assert "roles/synapse/tasks/preflight.yml" in failed.path, run.describe()
+    assert "roles/synapse/tasks/read.yml" in failed.path, run.describe()
     assert "cloudsql-password" in failed.message
     assert "does not exist" in failed.message
     assert run.changed == 0
@@ -279,7 +280,7 @@ def test_conflicting_signing_key_value_fails_and_keeps_the_stored_key(deployment
     run = run_playbook("site.yml", extra_vars={"signing_key_value": other}, tmp_path=tmp_path)
     assert run.returncode != 0
     failed = run.failed_task
-    assert "roles/signing_key/tasks/preflight.yml" in failed.path, run.describe()
+    assert "roles/signing_key/tasks/read.yml" in failed.path, run.describe()
     assert signing_key.signing_key_id(other) in failed.message
     assert "never replaces a stored key" in failed.message
     assert other.split()[2] not in run.stdout + run.stderr
@@ -311,7 +312,8 @@ def test_postgres_timeout_stops_the_run_with_a_clear_message(deployment, tmp_pat
         assert "Synapse is not deployed" in failed[-1].message
         after = run.tasks[run.tasks.index(failed[-1]) + 1 :]
         assert not after, [t.name for t in after]
-        assert not [t for t in run.tasks if "roles/synapse/tasks/install.yml" in t.path]
+        assert not [t for t in run.tasks if "roles/synapse/tasks/apply.yml" in t.path]
+        assert not [t for t in run.tasks if t.name.endswith("as release synapse")]
     finally:
         subprocess.run(
             [
@@ -362,7 +364,7 @@ def test_well_known_mode_synapse_and_back(deployment, core, local_cluster, tmp_p
     from kubernetes import client
 
     net = client.NetworkingV1Api(local_cluster)
-    run = run_playbook("site.yml", extra_vars={"well_known_mode": "synapse"}, tmp_path=tmp_path)
+    run = run_playbook("site.yml", extra_vars={"matrix_well_known_mode": "synapse"}, tmp_path=tmp_path)
     assert run.returncode == 0, run.describe()
     ingress = net.read_namespaced_ingress("well-known-synapse", NAMESPACE)
     rule = ingress.spec.rules[0]

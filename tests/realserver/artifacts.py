@@ -56,7 +56,7 @@ RENDER_PLAYBOOK = """\
   connection: local
   gather_facts: false
   tasks:
-    - name: Load the postgres role (publishes postgres_connection)
+    - name: Load the postgres role
       ansible.builtin.import_role:
         name: matrixk8s.synapse.postgres
         tasks_from: validate
@@ -71,12 +71,14 @@ RENDER_PLAYBOOK = """\
         name: matrixk8s.synapse.well_known
         tasks_from: validate
 
-    # The expression of roles/synapse/tasks/configure.yml, "Render homeserver.yaml".
+    # The expression of roles/synapse/tasks/apply.yml, "Render homeserver.yaml ...", over
+    # the mapping validate.yml merged (its database password and old_signing_keys are
+    # placeholders: RUNTIME_KEYS below).
     - name: Write homeserver.yaml as the synapse role renders it
       ansible.builtin.copy:
         content: >-
           {{ _synapse_config_header
-             ~ (_synapse_config | to_nice_yaml(indent=2, sort_keys=true, width=4096)) }}
+             ~ (_synapse_homeserver_merged | to_nice_yaml(indent=2, sort_keys=true, width=4096)) }}
         dest: "{{ realserver_out }}/homeserver.yaml"
         mode: "0600"
       no_log: true
