@@ -104,7 +104,9 @@ def _stopped_at_first_cluster_task(run):
     assert explained.path.split(":")[0].endswith("roles/_common/tasks/read.yml"), run.describe()
     first_cluster = next(t for t in run.tasks if "/roles/_common/tasks/read.yml" in t.path)
     # The postgres role's read, through _common.
-    assert first_cluster.name.endswith("the password Secret and the release, in namespace matrix"), first_cluster
+    assert first_cluster.name.endswith("the password Secret and the release, in namespace matrix"), (
+        first_cluster
+    )
     before = run.tasks[: run.tasks.index(first_cluster)]
     # Only validation, and the include of _common that leads to the read.
     assert all(
@@ -138,6 +140,44 @@ def test_unreadable_cluster_stops_at_the_first_task_and_changes_nothing(
     assert explained.message.startswith(expected), explained.message
     assert run.changed == 0
     assert _state(core, apps) == before
+    assert _releases() == releases
+
+
+def test_unready_workload_of_a_current_release_is_waited_for_not_reported_ok(deployed, apps, tmp_path):
+    """_common's install_chart: values unchanged, so Helm has nothing to do, but the
+    release's Deployment is not Ready (changed outside Helm: a nodeSelector no node
+    matches). The run waits for it and fails with the role's message instead of reporting
+    ok; once the cause is gone, the same run succeeds and changes nothing."""
+    never = {"spec": {"template": {"spec": {"nodeSelector": {"matrixk8s.test/no-such-node": "true"}}}}}
+    apps.patch_namespaced_deployment("well-known", NAMESPACE, never)
+    releases = _releases()
+    try:
+        run = run_playbook(
+            "site.yml",
+            extra_vars={"well_known_wait_timeout": "5s"},
+            args=["--tags", "well_known"],
+            tmp_path=tmp_path,
+        )
+        assert run.returncode != 0
+        failed = run.explained_failure
+        assert failed.path.split(":")[0].endswith("roles/_common/tasks/install_chart.yml"), run.describe()
+        assert "The .well-known server did not become Available within 5s" in failed.message
+        waited = [
+            t
+            for t in run.tasks
+            if t.name.endswith("Wait until the workloads of release well-known are Ready")
+        ]
+        assert waited, run.describe()
+        assert waited[0].failed, run.describe()
+        assert not [t for t in run.tasks if t.action == "kubernetes.core.helm"], "values are current: no helm"
+        assert _releases() == releases
+    finally:
+        apps.patch_namespaced_deployment(
+            "well-known", NAMESPACE, {"spec": {"template": {"spec": {"nodeSelector": None}}}}
+        )
+    fixed = run_playbook("site.yml", args=["--tags", "well_known"])
+    assert fixed.returncode == 0, fixed.describe()
+    assert fixed.changed == 0, [t.name for t in fixed.tasks if t.changed]
     assert _releases() == releases
 
 

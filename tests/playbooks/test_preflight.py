@@ -134,7 +134,9 @@ def test_mistake_fails_in_validation(extra_vars, role, needles, tmp_path, unreac
     assert f"matrixk8s.synapse.{role} :" in failed.name, run.describe()
     assert failed.path.split(":")[0].endswith(f"roles/{role}/tasks/validate.yml"), run.describe()
     # Every failed task is the role's validation (a failed merge and its explanation).
-    assert all(t.path.split(":")[0].endswith(f"roles/{role}/tasks/validate.yml") for t in run.tasks if t.failed)
+    assert all(
+        t.path.split(":")[0].endswith(f"roles/{role}/tasks/validate.yml") for t in run.tasks if t.failed
+    )
     for needle in needles:
         assert needle in failed.message, run.describe()
     assert "Cannot reach the Kubernetes API" not in run.stdout

@@ -15,13 +15,14 @@ import base64
 import datetime
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
 
 import pytest
 import yaml
-from playbooklib import REPO, run_playbook
+from playbooklib import ANSIBLE_PLAYBOOK, REPO, run_playbook
 from volumes import return_released_volumes
 
 NAMESPACE = "matrix"
@@ -96,11 +97,51 @@ def test_second_run_calls_no_module_of_kubernetes_core(deployment):
     reads = [
         t.name
         for t in second.tasks
-        if "/roles/_common/tasks/read.yml" in t.path and " : Read the " in t.name and not t.result.get("skipped")
+        if "/roles/_common/tasks/read.yml" in t.path
+        and " : Read the " in t.name
+        and not t.result.get("skipped")
     ]
     # One per role: postgres and signing_key in site.yml's first play, synapse and
     # well_known in the second, right before they write. Nothing is read twice.
     assert len(reads) == 4, reads
+
+
+def test_homeserver_yaml_is_merged_once_per_run(deployment, core):
+    """synapse_homeserver is merged once (validate.yml, with placeholders for what lives in
+    the cluster); apply.yml only puts the real values into the merged mapping. The filter
+    announces each call at -vvvv (plugins/filter/homeserver.py): exactly one line."""
+    run = run_playbook("site.yml", args=["-vvvv"], json_output=False)
+    assert run.returncode == 0, run.stdout[-3000:]
+    merges = run.stdout.count("matrixk8s.synapse.homeserver_merge: merging homeserver.yaml")
+    assert merges == 1, merges
+    assert not _leaks(run.stdout + run.stderr, _secret_values(core))
+    config = yaml.safe_load(_secret_data(core, "synapse-config")["homeserver.yaml"])
+    assert (
+        config["database"]["args"]["password"] == _secret_data(core, "synapse-postgres-password")["password"]
+    )
+    assert "<the password in Secret" not in _secret_data(core, "synapse-config")["homeserver.yaml"]
+
+
+def test_the_merge_count_counts_every_call(tmp_path):
+    """The negative control of the count above: two merges in a play print two lines."""
+    play = tmp_path / "two-merges.yml"
+    play.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.debug:\n"
+        '        msg: "{{ {} | matrixk8s.synapse.homeserver_merge({}) }}'
+        ' {{ {} | matrixk8s.synapse.homeserver_merge({}) }}"\n'
+    )
+    proc = subprocess.run(
+        [ANSIBLE_PLAYBOOK, str(play), "-vvvv"],
+        cwd=REPO,
+        env={**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(REPO / "playbooks" / "collections")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert proc.stdout.count("matrixk8s.synapse.homeserver_merge: merging homeserver.yaml") == 2
 
 
 def test_signing_key_survives_a_second_run(deployment):
