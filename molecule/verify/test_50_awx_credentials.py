@@ -59,7 +59,9 @@ def test_awx_credential_converge_changes_nothing(awx_run, token):
     read_by = {
         reads.get(t.name.split(" : Read ", 1)[-1].split(", in namespace")[0], t.name)
         for t in run.tasks
-        if "_common/tasks/read.yml" in t.path and " : Read the namespace" in t.name and not t.result.get("skipped")
+        if "_common/tasks/read.yml" in t.path
+        and " : Read the namespace" in t.name
+        and not t.result.get("skipped")
     }
     assert read_by == {"postgres", "signing_key", "synapse", "well_known"}, read_by
     # No module was given a kubeconfig or context (the inventory sets none; HOME and
