@@ -163,9 +163,7 @@ def test_unready_workload_of_a_current_release_is_waited_for_not_reported_ok(dep
         assert failed.path.split(":")[0].endswith("roles/_common/tasks/install_chart.yml"), run.describe()
         assert "The .well-known server did not become Available within 5s" in failed.message
         waited = [
-            t
-            for t in run.tasks
-            if t.name.endswith("Wait until the workloads of release well-known are Ready")
+            t for t in run.tasks if t.name.endswith("Wait until Ready, the workloads of release well-known")
         ]
         assert waited, run.describe()
         assert waited[0].failed, run.describe()
@@ -245,7 +243,7 @@ def test_database_never_ready_on_a_fresh_namespace_then_the_cause_is_fixed_in_th
         waited = [
             t
             for t in fixed.tasks
-            if t.name.endswith("_common : Wait until the workloads of release synapse-postgres are Ready")
+            if t.name.endswith("_common : Wait until Ready, the workloads of release synapse-postgres")
         ]
         assert waited, "the re-run must wait for the database of the failed revision"
         assert not waited[0].result.get("skipped"), waited[0].result
