@@ -11,6 +11,8 @@ Each filter is the module_utils function of the same name; plugin_utils/errors.p
 errors into Ansible's, so a failing task shows the message and nothing else.
 """
 
+import functools
+
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
@@ -23,9 +25,10 @@ from ansible_collections.matrixk8s.synapse.plugins.plugin_utils.errors import ra
 _MERGE = raises_as(AnsibleFilterError, named=True)(homeserver_merge)
 
 
+# homeserver_merge, announced at -vvvv: the roles merge once per run, and
+# tests/playbooks/test_site_local.py counts these lines to prove it.
+@functools.wraps(homeserver_merge)
 def _counted_merge(base, *overrides, **options):
-    """homeserver_merge, announced at -vvvv: the roles merge once per run, and
-    tests/playbooks/test_merge_count.py counts these lines to prove it."""
     Display().vvvv("matrixk8s.synapse.homeserver_merge: merging homeserver.yaml")
     return _MERGE(base, *overrides, **options)
 
