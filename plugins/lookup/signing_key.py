@@ -9,7 +9,7 @@ Ansible expects of a lookup and would surprise in a filter. Store the result onc
 
 DOCUMENTATION = r"""
 name: signing_key
-author: matrixk8s.synapse contributors
+author: matrixk8s.synapse contributors (@matrixk8s)
 version_added: 0.1.0
 short_description: Generate a new Synapse signing key line
 description:
