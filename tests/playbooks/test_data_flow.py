@@ -164,3 +164,54 @@ def test_a_foreign_variable_is_found():
         {"ansible.builtin.debug": {"msg": "{{ x | matrixk8s.synapse.signing_key_id }} {{ 'synapse_x' }}"}},
     ]
     assert foreign_names("well_known", document) == {"synapse_public_host", "_postgres_values"}
+
+
+# ---- roles/_common: all cluster access goes through it ----
+
+COMMON = REPO / "roles" / "_common"
+
+
+def _calls_of_common():
+    """{entry point: roles that call it} over every role's task files."""
+    calls = {}
+    for path in (REPO / "roles").glob("*/tasks/*.yml"):
+        for task in _tasks(yaml.safe_load(path.read_text())):
+            include = task.get("ansible.builtin.include_role") or {}
+            if include.get("name") == "matrixk8s.synapse._common":
+                calls.setdefault(include["tasks_from"], set()).add(path.parts[-3])
+    return calls
+
+
+def test_every_common_task_file_is_a_described_entry_point_that_a_role_calls():
+    specs = yaml.safe_load((COMMON / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+    files = {p.stem for p in (COMMON / "tasks").glob("*.yml")}
+    assert set(specs) == files
+    for name, entry in specs.items():
+        assert entry.get("short_description", "").startswith("Internal."), name
+        for option, spec in entry["options"].items():
+            assert option.startswith("_common_"), (name, option)
+            assert spec.get("description"), (name, option)
+    assert set(_calls_of_common()) == files, _calls_of_common()
+
+
+def test_only_common_reaches_the_cluster_and_names_the_credentials():
+    """The other roles call no kubernetes.core module or lookup and never name the kube
+    credentials: _common holds them once (lookup arguments and module_defaults)."""
+    offenders = []
+    for role in ROLES:
+        if role == "_common":
+            continue
+        for path in role_files(role):
+            text = path.read_text()
+            for needle in (
+                "kubernetes.core.",
+                "matrix_kubeconfig",
+                "matrix_kube_context",
+                "matrix_helm_binary",
+            ):
+                if needle in text:
+                    offenders.append(f"{path.relative_to(REPO)}: {needle}")
+    assert offenders == []
+    common = "".join(p.read_text() for p in role_files("_common"))
+    # In expressions (not comments): the lookup, k8s and helm auth, and the failure explanation.
+    assert common.count("matrix_kubeconfig | default(") == 4
