@@ -169,6 +169,7 @@ def test_a_foreign_variable_is_found():
 # ---- roles/_common: all cluster access goes through it ----
 
 COMMON = REPO / "roles" / "_common"
+CREDENTIALS = ("matrix_kubeconfig", "matrix_kube_context", "matrix_helm_binary")
 
 
 def _calls_of_common():
