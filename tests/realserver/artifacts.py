@@ -249,7 +249,12 @@ def _admin_job(objects: dict) -> dict:
         o
         for (kind, _), o in sorted(objects.items())
         if kind == "Job"
-        and o["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "admin-registration"
+        # The role's template carries no labels (roles/_common's apply adds them): the Job
+        # is the one that runs register_new_matrix_user.
+        and any(
+            (c.get("command") or [None])[0] == "register_new_matrix_user"
+            for c in o["spec"]["template"]["spec"]["containers"]
+        )
     ]
     assert jobs, "no admin registration Job: set synapse_admin_users in the inventory"
     return jobs[0]
