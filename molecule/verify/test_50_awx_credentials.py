@@ -48,15 +48,22 @@ def test_awx_credential_converge_changes_nothing(awx_run, token):
     assert run.returncode == 0, run.describe()
     assert run.changed == 0, [t.name for t in run.tasks if t.changed]
     assert token not in run.stdout + run.stderr
-    # Every role read the cluster with the token (its preflight lookups) and found its
-    # release current, so no helm call was needed; the next test installs with it.
-    read_by = {
-        t.name.split(" : ", 1)[0]
-        for t in run.tasks
-        if "preflight.yml" in t.path and " : Read the namespace" in t.name and not t.result.get("skipped")
+    # Every role read the cluster with the token (its lookups, through _common's read) and
+    # found its release current, so no helm call was needed; the next test installs with it.
+    reads = {
+        "the namespace, the password Secret and the release": "postgres",
+        "the namespace and the signing key Secret": "signing_key",
+        "the namespace, the Secrets Synapse needs and the release": "synapse",
+        "the namespace, the release and the Ingress of mode synapse": "well_known",
     }
-    expected = {f"matrixk8s.synapse.{role}" for role in ("postgres", "signing_key", "synapse", "well_known")}
-    assert read_by == expected, read_by
+    read_by = {
+        reads.get(t.name.split(" : Read ", 1)[-1].split(", in namespace")[0], t.name)
+        for t in run.tasks
+        if "_common/tasks/read.yml" in t.path
+        and " : Read the namespace" in t.name
+        and not t.result.get("skipped")
+    }
+    assert read_by == {"postgres", "signing_key", "synapse", "well_known"}, read_by
     # No module was given a kubeconfig or context (the inventory sets none; HOME and
     # KUBECONFIG lead nowhere), so K8S_AUTH_* is what reached the API.
     for task in _kube_tasks(run):
@@ -70,9 +77,9 @@ def test_wrong_token_fails_at_the_first_cluster_task_and_changes_nothing(awx_run
     assert run.returncode != 0
     failed = run.failed_task
     assert failed is not None, run.describe()
-    assert "preflight.yml" in failed.path, run.describe()
+    assert "_common/tasks/read.yml" in failed.path, run.describe()
     assert run.changed == 0
-    assert not [t for t in run.tasks if "install.yml" in t.path]
+    assert not [t for t in run.tasks if "apply.yml" in t.path or "install_chart.yml" in t.path]
 
 
 def test_awx_account_reaches_only_its_namespace(kube, token):

@@ -1,36 +1,29 @@
 # Copyright: matrixk8s.synapse contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters on what the Kubernetes API says (logic in module_utils/kube_errors.py).
+"""Filters on what the Kubernetes API says (logic in module_utils/kube.py, kube_errors.py).
 
-kube_error: why a read of the cluster failed, in one sentence.
-kube_unready_pods: the names of the pods that are not Ready.
-duration_seconds: a Go duration (10m, 1m30s) in seconds, for modules that take seconds.
+    "{{ msg | matrixk8s.synapse.explain_kube_error(kubeconfig, context, namespace) }}"
+                                             why a read of the cluster failed, in one sentence
+    "{{ pods | matrixk8s.synapse.unready_pods(revision) }}"
+                                             names of the pods that are not Ready
+    "{{ '1m30s' | matrixk8s.synapse.duration_seconds }}"
+                                             a Go duration in seconds, for modules that take seconds
+
+Each filter is the module_utils function of the same name. The name grammar (k8s_name, ...)
+is a set of Jinja tests instead: plugins/test/kube.py.
 """
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.matrixk8s.synapse.plugins.module_utils.kube_errors import (
+from ansible_collections.matrixk8s.synapse.plugins.module_utils.kube import (
     duration_seconds,
-    explain,
     unready_pods,
 )
-
-
-def kube_error(message, kubeconfig=None, context=None, namespace=None):
-    return explain(message, kubeconfig=kubeconfig, context=context, namespace=namespace)
-
-
-def _duration_seconds(duration):
-    try:
-        return duration_seconds(duration)
-    except ValueError as exc:
-        raise AnsibleFilterError(f"duration_seconds: {exc}") from None
+from ansible_collections.matrixk8s.synapse.plugins.module_utils.kube_errors import explain_kube_error
+from ansible_collections.matrixk8s.synapse.plugins.plugin_utils.errors import raises_as
 
 
 class FilterModule:
     def filters(self):
-        return {
-            "kube_error": kube_error,
-            "kube_unready_pods": unready_pods,
-            "duration_seconds": _duration_seconds,
-        }
+        functions = (explain_kube_error, unready_pods, duration_seconds)
+        return {f.__name__: raises_as(AnsibleFilterError, named=True)(f) for f in functions}

@@ -20,6 +20,8 @@ import json
 import os
 import zlib
 
+from ansible_collections.matrixk8s.synapse.plugins.module_utils.errors import MatrixK8sError
+
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 # Files Helm's loader never packages (the charts' .helmignore) and editors leave behind.
 _IGNORED_SUFFIXES = (".swp", ".bak", ".tmp", ".orig", "~")
@@ -28,8 +30,8 @@ _IGNORED_SUFFIXES = (".swp", ".bak", ".tmp", ".orig", "~")
 _IGNORED_DIRS = ("ci",)
 
 
-class HelmReleaseError(ValueError):
-    pass
+class HelmReleaseError(MatrixK8sError):
+    """A release record or chart directory that is not what Helm writes or reads."""
 
 
 def decode_release(data):
@@ -43,7 +45,7 @@ def decode_release(data):
         raise HelmReleaseError(f"not a Helm 3 release record: {exc}") from None
 
 
-def release_state(secrets):
+def helm_release_state(secrets):
     """What the newest revision among a release's storage Secrets says.
 
     Returns {} when there is no revision, else {name, revision, status, chart, config}:
@@ -95,6 +97,7 @@ def _chart_files(path):
 def chart_digest(path):
     """sha256 over every file of a chart directory (names and contents, through symlinks):
     'sha256:<hex>'."""
+    path = str(path)  # Ansible hands over its own str subclass; os.path wants a plain one
     if not os.path.isfile(os.path.join(path, "Chart.yaml")):
         raise HelmReleaseError(f"{path} holds no Chart.yaml")
     digest = hashlib.sha256()

@@ -17,6 +17,7 @@ try:
 except ImportError:  # ansible-core requires PyYAML; ansible-test imports without it
     yaml = None
 
+from ansible_collections.matrixk8s.synapse.plugins.module_utils.errors import MatrixK8sError
 from ansible_collections.matrixk8s.synapse.plugins.module_utils.synapse_options import (
     KNOWN_OPTIONS,
     SYNAPSE_SCHEMA_VERSION,
@@ -25,7 +26,7 @@ from ansible_collections.matrixk8s.synapse.plugins.module_utils.synapse_options 
 LIST_MERGE_MODES = ("replace", "append")
 
 
-class HomeserverConfigError(ValueError):
+class HomeserverConfigError(MatrixK8sError):
     """A configuration mistake, described for the person who made it."""
 
 
@@ -158,7 +159,7 @@ def _merge(base, override, list_merge):
     return merged
 
 
-def merge(base, *overrides, list_merge="replace", protected=None, strict=True, names=None):
+def homeserver_merge(base, *overrides, list_merge="replace", protected=None, strict=True, names=None):
     """Merge overrides, in order, over base and return a new plain dict.
 
     names optionally labels the overrides in errors (for example the variable each one came
@@ -195,7 +196,7 @@ _IPV4 = re.compile(r"^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0
 _IPV6 = re.compile(r"^\[[0-9A-Fa-f:.]{2,45}\]$")
 
 
-def check_server_name(value, name="matrix_server_name"):
+def checked_server_name(value, name="matrix_server_name"):
     """Return value if it is a valid Matrix server name, else raise naming the variable."""
     if not isinstance(value, str) or not value:
         raise HomeserverConfigError(f"{name} must be a non-empty string, got {value!r}")

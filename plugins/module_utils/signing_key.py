@@ -15,6 +15,8 @@ import re
 import secrets
 import string
 
+from ansible_collections.matrixk8s.synapse.plugins.module_utils.errors import MatrixK8sError
+
 try:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -29,7 +31,7 @@ _KEY_ID_ALPHABET = string.ascii_letters + string.digits
 _VERSION = re.compile(r"^[A-Za-z0-9_]{1,255}$")
 
 
-class SigningKeyError(ValueError):
+class SigningKeyError(MatrixK8sError):
     """A malformed or unusable signing key, described without revealing it."""
 
 
@@ -42,7 +44,7 @@ def _decode_b64(text: str) -> bytes:
     return base64.b64decode(padded, validate=True)
 
 
-def generate(algorithm=ALGORITHM, key_id=None) -> str:
+def signing_key_generate(algorithm=ALGORITHM, key_id=None) -> str:
     """Return a new key line; the seed comes from the operating system's CSPRNG."""
     if algorithm != ALGORITHM:
         raise SigningKeyError(f"only {ALGORITHM} signing keys exist in Matrix, got {algorithm!r}")
@@ -89,18 +91,18 @@ def parse(line, name="signing_key_value"):
     return version, seed
 
 
-def normalise(line, name="signing_key_value") -> str:
+def signing_key_canonical(line, name="signing_key_value") -> str:
     """Return the canonical form of a valid key line (unpadded seed, single spaces)."""
     version, seed = parse(line, name)
     return f"{ALGORITHM} {version} {unpadded_b64(seed)}"
 
 
-def key_id(line, name="signing_key_value") -> str:
+def signing_key_id(line, name="signing_key_value") -> str:
     version = parse(line, name)[0]
     return f"{ALGORITHM}:{version}"
 
 
-def verify_key(line, name="signing_key_value") -> str:
+def signing_key_verify_key(line, name="signing_key_value") -> str:
     """Return the public key as Matrix publishes it: unpadded base64 of 32 raw bytes."""
     if Ed25519PrivateKey is None:
         raise SigningKeyError("deriving a verify key needs the Python package cryptography")
@@ -109,7 +111,7 @@ def verify_key(line, name="signing_key_value") -> str:
     return unpadded_b64(public.public_bytes(Encoding.Raw, PublicFormat.Raw))
 
 
-def old_signing_keys_entry(line, expired_ts, name="signing_key_value") -> dict:
+def signing_key_old_entry(line, expired_ts, name="signing_key_value") -> dict:
     """Return the old_signing_keys entry that keeps a retired key verifiable.
 
     expired_ts is when the key stopped being used, in milliseconds since the epoch:
@@ -119,4 +121,5 @@ def old_signing_keys_entry(line, expired_ts, name="signing_key_value") -> dict:
         expired_ts = int(expired_ts)  # templating can hand over "1700000000000"
     if isinstance(expired_ts, bool) or not isinstance(expired_ts, int) or expired_ts <= 0:
         raise SigningKeyError(f"expired_ts must be a positive integer of milliseconds, got {expired_ts!r}")
-    return {key_id(line, name): {"key": verify_key(line, name), "expired_ts": int(expired_ts)}}
+    entry = {"key": signing_key_verify_key(line, name), "expired_ts": int(expired_ts)}
+    return {signing_key_id(line, name): entry}

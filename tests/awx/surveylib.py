@@ -108,6 +108,9 @@ class Playbook:
                 for action in ("ansible.builtin.import_role", "ansible.builtin.include_role"):
                     if action in task:
                         self.roles.add(_role_name(task[action]["name"]))
+                        # A role variable the playbook sets on the task (rotate_signing_key.yml's
+                        # signing_key_rotate), which a survey answer would override.
+                        self.fixed.update(task.get("vars", {}))
 
     @property
     def switches(self):

@@ -52,9 +52,11 @@ def test_survey_defaults_pass_validation_and_reach_the_credentials_host(template
     )
     failed = run.failed_task
     assert failed is not None, f"expected a failure at the unreachable API server: {run.describe()}"
-    # The first cluster call: a kubernetes.core module, or a role's preflight read through
+    # The first cluster call: a kubernetes.core module, or a role's read through _common and
     # the kubernetes.core.k8s lookup (a no_log set_fact, whose rescue then explains).
-    assert failed.action.startswith("kubernetes.core.") or "preflight.yml" in failed.path, run.describe()
+    assert failed.action.startswith("kubernetes.core.") or "_common/tasks/read.yml" in failed.path, (
+        run.describe()
+    )
     explained = [t for t in run.tasks if t.failed][-1]
     assert "127.0.0.1" in json.dumps(explained.result), run.describe()
     passed = {task.name for task in run.before_failure()}

@@ -50,6 +50,8 @@ def test_tarball_ships_what_users_run_and_nothing_else(tarball):
     assert manifest["collection_info"]["dependencies"] == {"kubernetes.core": ">=6.0.0"}
     assert "plugins/filter/homeserver.py" in names
     assert "plugins/module_utils/synapse_options.py" in names
+    for plugin in ("lookup/signing_key.py", "test/kube.py", "test/k8s_name.yml", "plugin_utils/errors.py"):
+        assert f"plugins/{plugin}" in names, plugin
     for unwanted in ("tests/", "tools/", ".venv/", ".local/", "playbooks/collections", "charts/schema/"):
         assert not any(name.startswith(unwanted) for name in names), unwanted
 
@@ -83,7 +85,7 @@ def test_installed_collection_filters_work_by_fqcn(installed, tmp_path):
         "enable_registration": False,
     }
     # The private key is generated under no_log: it must not appear anywhere in the output.
-    assert "censored" in json.dumps(tasks["Generate a signing key once"])
+    assert "censored" in json.dumps(tasks["Generate two signing keys, each once"])
 
 
 def test_tarball_keeps_each_charts_library_symlink(tarball):

@@ -10,7 +10,7 @@ import signedjson.key
 import yaml
 
 from ansible_collections.matrixk8s.synapse.plugins.module_utils import signing_key
-from ansible_collections.matrixk8s.synapse.plugins.module_utils.homeserver_config import merge
+from ansible_collections.matrixk8s.synapse.plugins.module_utils.homeserver_config import homeserver_merge
 
 from .synapse_config_check import check
 
@@ -96,30 +96,30 @@ def role_owned_config(tmp_path, key_line):
 
 
 def test_signedjson_reads_a_generated_key_and_derives_the_same_verify_key():
-    line = signing_key.generate()
+    line = signing_key.signing_key_generate()
     (key,) = signedjson.key.read_signing_keys([line])
-    assert f"{key.alg}:{key.version}" == signing_key.key_id(line)
+    assert f"{key.alg}:{key.version}" == signing_key.signing_key_id(line)
     verify = signedjson.key.encode_verify_key_base64(signedjson.key.get_verify_key(key))
-    assert verify == signing_key.verify_key(line)
+    assert verify == signing_key.signing_key_verify_key(line)
 
 
 def test_old_signing_keys_entry_decodes_with_signedjson():
-    line = signing_key.generate()
-    ((key_id, entry),) = signing_key.old_signing_keys_entry(line, 1_700_000_000_000).items()
+    line = signing_key.signing_key_generate()
+    ((key_id, entry),) = signing_key.signing_key_old_entry(line, 1_700_000_000_000).items()
     algorithm, version = key_id.split(":")
     decoded = signedjson.key.decode_verify_key_base64(algorithm, version, entry["key"])
-    assert signedjson.key.encode_verify_key_base64(decoded) == signing_key.verify_key(line)
+    assert signedjson.key.encode_verify_key_base64(decoded) == signing_key.signing_key_verify_key(line)
 
 
 def test_synapse_config_accepts_a_generated_key(tmp_path):
-    result = check(role_owned_config(tmp_path, signing_key.generate()), tmp_path)
+    result = check(role_owned_config(tmp_path, signing_key.signing_key_generate()), tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Config parses OK!" in result.stdout
 
 
 def test_synapse_config_check_does_read_the_key_file(tmp_path):
     """The check above means something: a corrupt key file makes Synapse refuse the config."""
-    config = role_owned_config(tmp_path, signing_key.generate())
+    config = role_owned_config(tmp_path, signing_key.signing_key_generate())
     (tmp_path / "signing.key").write_text("ed25519 a_bad !!!\n")
     result = check(config, tmp_path)
     assert result.returncode == 1
@@ -127,8 +127,8 @@ def test_synapse_config_check_does_read_the_key_file(tmp_path):
 
 
 def test_realistic_override_merged_over_the_role_config_passes_synapse(tmp_path):
-    base = role_owned_config(tmp_path, signing_key.generate())
-    merged = merge(
+    base = role_owned_config(tmp_path, signing_key.signing_key_generate())
+    merged = homeserver_merge(
         base, REALISTIC_OVERRIDE, protected=["server_name", "listeners", "database", "signing_key_path"]
     )
     assert merged["email"]["smtp_port"] == 587
@@ -139,14 +139,14 @@ def test_realistic_override_merged_over_the_role_config_passes_synapse(tmp_path)
 
 def test_synapse_refuses_what_strict_mode_would_have_caught(tmp_path):
     """A wrongly-typed known option is Synapse's to reject; our filter passes types through."""
-    base = role_owned_config(tmp_path, signing_key.generate())
-    merged = merge(base, yaml.safe_load("max_upload_size: [1, 2]"))
+    base = role_owned_config(tmp_path, signing_key.signing_key_generate())
+    merged = homeserver_merge(base, yaml.safe_load("max_upload_size: [1, 2]"))
     result = check(merged, tmp_path)
     assert result.returncode == 1
 
 
 @pytest.mark.parametrize("typo", ["enable_registraton", "url_preview_enable"])
 def test_a_typo_fails_in_our_filter_before_synapse_sees_it(tmp_path, typo):
-    base = role_owned_config(tmp_path, signing_key.generate())
+    base = role_owned_config(tmp_path, signing_key.signing_key_generate())
     with pytest.raises(ValueError, match="did you mean"):
-        merge(base, {typo: True})
+        homeserver_merge(base, {typo: True})

@@ -55,6 +55,13 @@ class Run:
     def failed_task(self):
         return next((t for t in self.tasks if t.failed), None)
 
+    @property
+    def explained_failure(self):
+        """The last failed task: where a no_log task failed (its result censored), the
+        rescue's fail task that explains why, else the failed task itself."""
+        failed = [t for t in self.tasks if t.failed]
+        return failed[-1] if failed else None
+
     def before_failure(self):
         """The tasks that ran before the first failure."""
         out = []

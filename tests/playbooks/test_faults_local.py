@@ -101,11 +101,17 @@ def _stopped_at_first_cluster_task(run):
     assert failed, run.describe()
     explained = failed[-1]
     assert run.tasks[-1] is explained, [t.name for t in run.tasks[run.tasks.index(explained) :]]
-    assert explained.path.split(":")[0].endswith("roles/postgres/tasks/preflight.yml"), run.describe()
-    first_cluster = next(t for t in run.tasks if "/tasks/preflight.yml" in t.path)
+    assert explained.path.split(":")[0].endswith("roles/_common/tasks/read.yml"), run.describe()
+    first_cluster = next(t for t in run.tasks if "/roles/_common/tasks/read.yml" in t.path)
+    # The postgres role's read, through _common.
+    assert (
+        " : Read the namespace, the password Secret and the release, in namespace " in first_cluster.name
+    ), first_cluster
     before = run.tasks[: run.tasks.index(first_cluster)]
+    # Only validation, and the include of _common that leads to the read.
     assert all(
-        "/tasks/validate.yml" in t.path or t.action == "ansible.builtin.validate_argument_spec"
+        "/tasks/validate.yml" in t.path
+        or t.action in ("ansible.builtin.validate_argument_spec", "ansible.builtin.include_role")
         for t in before
     ), [(t.name, t.path) for t in before if "/tasks/validate.yml" not in t.path]
     return explained
@@ -137,6 +143,43 @@ def test_unreadable_cluster_stops_at_the_first_task_and_changes_nothing(
     assert _releases() == releases
 
 
+def test_unready_workload_of_a_current_release_is_waited_for_not_reported_ok(deployed, apps, tmp_path):
+    """_common's install_chart: values unchanged, so Helm has nothing to do, but the
+    release's Deployment is not Ready (changed outside Helm: a nodeSelector no node
+    matches). The run waits for it and fails with the role's message instead of reporting
+    ok; once the cause is gone, the same run succeeds and changes nothing."""
+    never = {"spec": {"template": {"spec": {"nodeSelector": {"matrixk8s.test/no-such-node": "true"}}}}}
+    apps.patch_namespaced_deployment("well-known", NAMESPACE, never)
+    releases = _releases()
+    try:
+        run = run_playbook(
+            "site.yml",
+            extra_vars={"well_known_wait_timeout": "5s"},
+            args=["--tags", "well_known"],
+            tmp_path=tmp_path,
+        )
+        assert run.returncode != 0
+        failed = run.explained_failure
+        assert failed.path.split(":")[0].endswith("roles/_common/tasks/install_chart.yml"), run.describe()
+        assert "The .well-known server did not become Available within 5s" in failed.message
+        waited = [
+            t for t in run.tasks if t.name.endswith("Wait until Ready, the workloads of release well-known")
+        ]
+        assert waited, run.describe()
+        assert waited[0].failed, run.describe()
+        helm = [t for t in run.tasks if t.action == "kubernetes.core.helm" and not t.result.get("skipped")]
+        assert not helm, "values are current: no helm"
+        assert _releases() == releases
+    finally:
+        apps.patch_namespaced_deployment(
+            "well-known", NAMESPACE, {"spec": {"template": {"spec": {"nodeSelector": None}}}}
+        )
+    fixed = run_playbook("site.yml", args=["--tags", "well_known"])
+    assert fixed.returncode == 0, fixed.describe()
+    assert fixed.changed == 0, [t.name for t in fixed.tasks if t.changed]
+    assert _releases() == releases
+
+
 def test_database_never_ready_stops_before_synapse_and_a_fixed_rerun_loses_nothing(
     deployed, core, apps, tmp_path
 ):
@@ -148,12 +191,13 @@ def test_database_never_ready_stops_before_synapse_and_a_fixed_rerun_loses_nothi
     broken = run_playbook("site.yml", extra_vars=NEVER_SCHEDULED, tmp_path=tmp_path)
     assert broken.returncode != 0
     failed = [t for t in broken.tasks if t.failed][-1]
-    assert failed.path.split(":")[0].endswith("roles/postgres/tasks/install.yml"), broken.describe()
+    assert failed.path.split(":")[0].endswith("roles/_common/tasks/install_chart.yml"), broken.describe()
+    assert failed.name.startswith("matrixk8s.synapse._common : "), broken.describe()
     assert "PostgreSQL did not become Ready within 5s" in failed.message
     assert "Synapse is not deployed" in failed.message
     assert "kubectl -n matrix describe pod synapse-postgres-0" in failed.message
     assert broken.tasks[-1] is failed, [t.name for t in broken.tasks[broken.tasks.index(failed) :]]
-    assert not [t for t in broken.tasks if "/roles/synapse/tasks/install.yml" in t.path]
+    assert not [t for t in broken.tasks if "/roles/synapse/tasks/apply.yml" in t.path]
     now = _releases()
     assert now["synapse-postgres"][1] == "failed"
     assert now["synapse"] == releases["synapse"]
@@ -197,7 +241,11 @@ def test_database_never_ready_on_a_fresh_namespace_then_the_cause_is_fixed_in_th
     try:
         fixed = run_playbook("site.yml", extra_vars=selector, tmp_path=tmp_path)
         assert fixed.returncode == 0, fixed.describe()
-        waited = [t for t in fixed.tasks if t.name.endswith("postgres : Wait until the StatefulSet is Ready")]
+        waited = [
+            t
+            for t in fixed.tasks
+            if t.name.endswith("_common : Wait until Ready, the workloads of release synapse-postgres")
+        ]
         assert waited, "the re-run must wait for the database of the failed revision"
         assert not waited[0].result.get("skipped"), waited[0].result
         pod = core.read_namespaced_pod("synapse-postgres-0", NAMESPACE)

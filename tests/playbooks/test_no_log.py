@@ -29,6 +29,15 @@ SAFE = [
     r"\b\w*password_length\b",
     r"\b_synapse_secret_keys\b",
     r"\b_synapse_secrets_(missing|exists)\b",
+    # Whether a Secret exists (the read's list, by its length) or a key is stored: no value.
+    r"\b_synapse_stored\.(signing_key_exists|secrets_missing)\b",
+    r"\b_signing_key_stored\.exists\b",
+    # The name of the fact a _common read sets (not its value).
+    r"\b_common_read_fact: \w+",
+    # What a read is about, for its task's name: plain words (names are checked above).
+    r"\b_common_(read|apply)_what: [^\n{]*",
+    # The Helm release record and workloads a read returns hold no Secret data.
+    r"\b_\w+_cluster\.(release|workloads|synapse_ingress)\b",
     r"\b_synapse_admin_missing_secrets\b",
     r"\b[\w.]+ (\| default\([^)]*\) )?\| (length|type_debug)\b",
     r"\b[\w.]+ \| matrixk8s\.synapse\.signing_key_(id|verify_key)\b",
@@ -39,12 +48,15 @@ SAFE = [
 # Secret material, or a variable that holds some.
 SECRET = re.compile(
     r"password|passwd|b64decode|b64encode|signing_key_generate|signing_key_old_entry"
+    # The lookup that creates a key: lookup('matrixk8s.synapse.signing_key') or query(...).
+    r"|matrixk8s\.synapse\.signing_key['\"]"
     r"|signing_key_value|_signing_key_(line|current)\b|_synapse_config\b|_synapse_homeserver_yaml"
     r"|\bsynapse_homeserver\b|\bsynapse_admin_users\b|_synapse_admins?\b|_synapse_admins_to_register"
     r"|kind:\s*Secret\b|\.data\b"
-    # Variables registered from reading a Secret.
-    r"|_postgres_password_secret\b|_signing_key_secret\b|_synapse_(db|signing_key|secrets|admin)_secret\b"
-    r"|_synapse_admin_password_secrets\b",
+    # Facts read from the cluster (they hold Secrets) or decoded from such reads, the merged
+    # homeserver.yaml. (What a role passes to _common's apply is scanned as written.)
+    r"|_postgres_cluster\b|_signing_key_(cluster|stored)\b|_synapse_(cluster|stored|admin_cluster)\b"
+    r"|_synapse_homeserver_merged\b",
     re.IGNORECASE,
 )
 
@@ -221,6 +233,11 @@ def test_a_secret_mention_is_detected():
     assert _mentions_secret({"data": {"signing.key": "{{ _signing_key_line | b64encode }}"}})
     assert _mentions_secret({"definition": {"kind": "Secret"}})
     assert _mentions_secret("{{ synapse_homeserver | to_nice_yaml }}")
+    assert _mentions_secret("{{ _synapse_stored.database_password }}")
+    assert _mentions_secret("{{ _synapse_homeserver_merged | to_nice_yaml }}")
+    assert _mentions_secret({"_common_objects": [{"kind": "Secret", "metadata": {"name": "x"}}]})
+    assert not _mentions_secret("{{ _postgres_cluster.release }} {{ _signing_key_stored.exists }}")
+    assert _mentions_secret({"_new_key": "{{ lookup('matrixk8s.synapse.signing_key') }}"})
     assert not _mentions_secret(
         "Secret {{ synapse_config_secret_name }} key {{ postgres_password_secret_key }}"
     )

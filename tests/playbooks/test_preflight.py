@@ -1,6 +1,7 @@
 """Configuration mistakes fail in the roles' validate step, before any cluster access.
 
-site.yml's first play validates every role's input before it probes the cluster. These
+site.yml's first play validates every role's input before it reads the cluster (through
+roles/_common/tasks/read.yml). These
 runs point at a cluster that cannot be reached, so a mistake that slipped through
 validation would show up as "Cannot reach the Kubernetes API" instead of its own message.
 """
@@ -49,7 +50,7 @@ CASES = {
     "signing key path": (
         {"synapse_homeserver": {"signing_key_path": "/data/key"}},
         "synapse",
-        ["signing_key_path", "signing_key_secret_name"],
+        ["signing_key_path", "matrix_signing_key_secret"],
     ),
     "synapse_homeserver is a list": (
         {"synapse_homeserver": ["enable_registration"]},
@@ -92,7 +93,7 @@ CASES = {
         ["synapse_wait_timeout"],
     ),
     "external database without a host": (
-        {"postgres_enabled": False},
+        {"matrix_postgres_enabled": False},
         "synapse",
         ["synapse_database_host"],
     ),
@@ -112,8 +113,8 @@ CASES = {
         ["well_known_support"],
     ),
     "well_known mode synapse with Synapse not serving it": (
-        {"well_known_mode": "synapse", "synapse_serve_server_wellknown": False},
-        "well_known",
+        {"matrix_well_known_mode": "synapse", "synapse_serve_server_wellknown": False},
+        "synapse",
         ["synapse_serve_server_wellknown"],
     ),
 }
@@ -127,16 +128,21 @@ def test_mistake_fails_in_validation(extra_vars, role, needles, tmp_path, unreac
         tmp_path=tmp_path,
     )
     assert run.returncode != 0
-    failed = run.failed_task
+    # The merge runs in a no_log task (the merged file may hold secrets): its rescue explains.
+    failed = run.explained_failure
     assert failed is not None, run.describe()
     assert f"matrixk8s.synapse.{role} :" in failed.name, run.describe()
     assert failed.path.split(":")[0].endswith(f"roles/{role}/tasks/validate.yml"), run.describe()
+    # Every failed task is the role's validation (a failed merge and its explanation).
+    assert all(
+        t.path.split(":")[0].endswith(f"roles/{role}/tasks/validate.yml") for t in run.tasks if t.failed
+    )
     for needle in needles:
         assert needle in failed.message, run.describe()
     assert "Cannot reach the Kubernetes API" not in run.stdout
-    # Nothing reached for the cluster: no module of kubernetes.core, no preflight read.
+    # Nothing reached for the cluster: no module of kubernetes.core, no read.
     assert not [t for t in run.tasks if t.action.startswith("kubernetes.core.")], run.describe()
-    assert not [t for t in run.tasks if "/tasks/preflight.yml" in t.path], run.describe()
+    assert not [t for t in run.tasks if "/tasks/read.yml" in t.path], run.describe()
 
 
 def test_valid_input_passes_validation_then_stops_at_the_cluster_probe(tmp_path, unreachable_kubeconfig):
@@ -147,13 +153,14 @@ def test_valid_input_passes_validation_then_stops_at_the_cluster_probe(tmp_path,
         tmp_path=tmp_path,
     )
     assert run.returncode != 0
-    probe = [t for t in run.tasks if "/tasks/preflight.yml" in t.path]
+    probe = [t for t in run.tasks if "/roles/_common/tasks/read.yml" in t.path]
     assert probe, run.describe()
+    # The postgres role's read, the first of the run.
     assert probe[0].name.endswith("the password Secret and the release, in namespace matrix")
     assert probe[0].failed
     failed = [t for t in run.tasks if t.failed][-1]
     assert failed.action == "ansible.builtin.fail", run.describe()
-    assert failed.path.split(":")[0].endswith("roles/postgres/tasks/preflight.yml"), run.describe()
+    assert failed.path.split(":")[0].endswith("roles/_common/tasks/read.yml"), run.describe()
     assert failed.message.startswith("Cannot reach the Kubernetes API:"), failed.message
     assert "port=9" in failed.message
     assert "matrix_kubeconfig" in failed.message
@@ -195,5 +202,5 @@ def test_other_playbooks_validate_first_too(playbook, tmp_path, unreachable_kube
         tmp_path=tmp_path,
     )
     assert run.returncode != 0
-    assert "did you mean enable_registration" in run.failed_task.message, run.describe()
+    assert "did you mean enable_registration" in run.explained_failure.message, run.describe()
     assert not [t for t in run.tasks if t.action.startswith("kubernetes.core.")]

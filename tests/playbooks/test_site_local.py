@@ -15,13 +15,14 @@ import base64
 import datetime
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
 
 import pytest
 import yaml
-from playbooklib import REPO, run_playbook
+from playbooklib import ANSIBLE_PLAYBOOK, REPO, run_playbook
 from volumes import return_released_volumes
 
 NAMESPACE = "matrix"
@@ -96,10 +97,51 @@ def test_second_run_calls_no_module_of_kubernetes_core(deployment):
     reads = [
         t.name
         for t in second.tasks
-        if "/tasks/preflight.yml" in t.path and " : Read the " in t.name and not t.result.get("skipped")
+        if "/roles/_common/tasks/read.yml" in t.path
+        and " : Read the " in t.name
+        and not t.result.get("skipped")
     ]
-    # One per role, in site.yml's first play; the second play reuses them.
+    # One per role: postgres and signing_key in site.yml's first play, synapse and
+    # well_known in the second, right before they write. Nothing is read twice.
     assert len(reads) == 4, reads
+
+
+def test_homeserver_yaml_is_merged_once_per_run(deployment, core):
+    """synapse_homeserver is merged once (validate.yml, with placeholders for what lives in
+    the cluster); apply.yml only puts the real values into the merged mapping. The filter
+    announces each call at -vvvv (plugins/filter/homeserver.py): exactly one line."""
+    run = run_playbook("site.yml", args=["-vvvv"], json_output=False)
+    assert run.returncode == 0, run.stdout[-3000:]
+    merges = run.stdout.count("matrixk8s.synapse.homeserver_merge: merging homeserver.yaml")
+    assert merges == 1, merges
+    assert not _leaks(run.stdout + run.stderr, _secret_values(core))
+    config = yaml.safe_load(_secret_data(core, "synapse-config")["homeserver.yaml"])
+    assert (
+        config["database"]["args"]["password"] == _secret_data(core, "synapse-postgres-password")["password"]
+    )
+    assert "<the password in Secret" not in _secret_data(core, "synapse-config")["homeserver.yaml"]
+
+
+def test_the_merge_count_counts_every_call(tmp_path):
+    """The negative control of the count above: two merges in a play print two lines."""
+    play = tmp_path / "two-merges.yml"
+    play.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.debug:\n"
+        '        msg: "{{ {} | matrixk8s.synapse.homeserver_merge({}) }}'
+        ' {{ {} | matrixk8s.synapse.homeserver_merge({}) }}"\n'
+    )
+    proc = subprocess.run(
+        [ANSIBLE_PLAYBOOK, str(play), "-vvvv"],
+        cwd=REPO,
+        env={**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(REPO / "playbooks" / "collections")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert proc.stdout.count("matrixk8s.synapse.homeserver_merge: merging homeserver.yaml") == 2
 
 
 def test_signing_key_survives_a_second_run(deployment):
@@ -114,8 +156,8 @@ def test_only_the_public_key_is_shown(deployment, core):
     line = _secret_data(core, "synapse-signing-key")["signing.key"].strip()
     shown = [t.message for t in deployment["second"].tasks if t.name.endswith("Show the public key")]
     assert shown
-    assert signing_key.verify_key(line) in shown[0]
-    assert signing_key.key_id(line) in shown[0]
+    assert signing_key.signing_key_verify_key(line) in shown[0]
+    assert signing_key.signing_key_id(line) in shown[0]
 
 
 def test_no_secret_in_json_output(deployment, core):
@@ -249,7 +291,7 @@ def test_missing_namespace_fails_in_preflight(deployment, tmp_path):
     run = run_playbook("site.yml", extra_vars={"matrix_namespace": "no-such-namespace"}, tmp_path=tmp_path)
     assert run.returncode != 0
     assert "Namespace no-such-namespace does not exist" in run.failed_task.message, run.describe()
-    assert "preflight.yml" in run.failed_task.path
+    assert "roles/_common/tasks/read.yml" in run.failed_task.path
     assert run.changed == 0
 
 
@@ -257,7 +299,7 @@ def test_external_database_without_password_secret_fails_in_preflight(deployment
     run = run_playbook(
         "site.yml",
         extra_vars={
-            "postgres_enabled": False,
+            "matrix_postgres_enabled": False,
             "synapse_database_host": "db.example.internal",
             "synapse_database_password_secret_name": "cloudsql-password",
         },
@@ -265,7 +307,7 @@ def test_external_database_without_password_secret_fails_in_preflight(deployment
     )
     assert run.returncode != 0
     failed = run.failed_task
-    assert "roles/synapse/tasks/preflight.yml" in failed.path, run.describe()
+    assert "roles/synapse/tasks/read.yml" in failed.path, run.describe()
     assert "cloudsql-password" in failed.message
     assert "does not exist" in failed.message
     assert run.changed == 0
@@ -275,12 +317,12 @@ def test_conflicting_signing_key_value_fails_and_keeps_the_stored_key(deployment
     from ansible_collections.matrixk8s.synapse.plugins.module_utils import signing_key
 
     stored = _secret_data(core, "synapse-signing-key")["signing.key"]
-    other = signing_key.generate()
+    other = signing_key.signing_key_generate()
     run = run_playbook("site.yml", extra_vars={"signing_key_value": other}, tmp_path=tmp_path)
     assert run.returncode != 0
     failed = run.failed_task
-    assert "roles/signing_key/tasks/preflight.yml" in failed.path, run.describe()
-    assert signing_key.key_id(other) in failed.message
+    assert "roles/signing_key/tasks/read.yml" in failed.path, run.describe()
+    assert signing_key.signing_key_id(other) in failed.message
     assert "never replaces a stored key" in failed.message
     assert other.split()[2] not in run.stdout + run.stderr
     assert run.changed == 0
@@ -311,7 +353,8 @@ def test_postgres_timeout_stops_the_run_with_a_clear_message(deployment, tmp_pat
         assert "Synapse is not deployed" in failed[-1].message
         after = run.tasks[run.tasks.index(failed[-1]) + 1 :]
         assert not after, [t.name for t in after]
-        assert not [t for t in run.tasks if "roles/synapse/tasks/install.yml" in t.path]
+        assert not [t for t in run.tasks if "roles/synapse/tasks/apply.yml" in t.path]
+        assert not [t for t in run.tasks if t.name.endswith("as release synapse")]
     finally:
         subprocess.run(
             [
@@ -342,10 +385,10 @@ def test_rotation_keeps_the_old_key_verifiable(deployment, core, apps):
     assert run.returncode == 0, run.describe()
     data = _secret_data(core, "synapse-signing-key")
     after = data["signing.key"].strip()
-    assert signing_key.key_id(after) != signing_key.key_id(before)
+    assert signing_key.signing_key_id(after) != signing_key.signing_key_id(before)
     old = yaml.safe_load(data["old_signing_keys.yaml"])
-    entry = old[signing_key.key_id(before)]
-    assert entry["key"] == signing_key.verify_key(before)
+    entry = old[signing_key.signing_key_id(before)]
+    assert entry["key"] == signing_key.signing_key_verify_key(before)
     assert started - 60_000 <= entry["expired_ts"] <= started + 600_000
     config = yaml.safe_load(_secret_data(core, "synapse-config")["homeserver.yaml"])
     assert config["old_signing_keys"] == old
@@ -362,7 +405,7 @@ def test_well_known_mode_synapse_and_back(deployment, core, local_cluster, tmp_p
     from kubernetes import client
 
     net = client.NetworkingV1Api(local_cluster)
-    run = run_playbook("site.yml", extra_vars={"well_known_mode": "synapse"}, tmp_path=tmp_path)
+    run = run_playbook("site.yml", extra_vars={"matrix_well_known_mode": "synapse"}, tmp_path=tmp_path)
     assert run.returncode == 0, run.describe()
     ingress = net.read_namespaced_ingress("well-known-synapse", NAMESPACE)
     rule = ingress.spec.rules[0]

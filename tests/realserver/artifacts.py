@@ -56,7 +56,7 @@ RENDER_PLAYBOOK = """\
   connection: local
   gather_facts: false
   tasks:
-    - name: Load the postgres role (publishes postgres_connection)
+    - name: Load the postgres role
       ansible.builtin.import_role:
         name: matrixk8s.synapse.postgres
         tasks_from: validate
@@ -71,12 +71,14 @@ RENDER_PLAYBOOK = """\
         name: matrixk8s.synapse.well_known
         tasks_from: validate
 
-    # The expression of roles/synapse/tasks/configure.yml, "Render homeserver.yaml".
+    # The expression of roles/synapse/tasks/apply.yml, "Render homeserver.yaml ...", over
+    # the mapping validate.yml merged (its database password and old_signing_keys are
+    # placeholders: RUNTIME_KEYS below).
     - name: Write homeserver.yaml as the synapse role renders it
       ansible.builtin.copy:
         content: >-
           {{ _synapse_config_header
-             ~ (_synapse_config | to_nice_yaml(indent=2, sort_keys=true, width=4096)) }}
+             ~ (_synapse_homeserver_merged | to_nice_yaml(indent=2, sort_keys=true, width=4096)) }}
         dest: "{{ realserver_out }}/homeserver.yaml"
         mode: "0600"
       no_log: true
@@ -247,7 +249,12 @@ def _admin_job(objects: dict) -> dict:
         o
         for (kind, _), o in sorted(objects.items())
         if kind == "Job"
-        and o["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "admin-registration"
+        # The role's template carries no labels (roles/_common's apply adds them): the Job
+        # is the one that runs register_new_matrix_user.
+        and any(
+            (c.get("command") or [None])[0] == "register_new_matrix_user"
+            for c in o["spec"]["template"]["spec"]["containers"]
+        )
     ]
     assert jobs, "no admin registration Job: set synapse_admin_users in the inventory"
     return jobs[0]
@@ -382,7 +389,7 @@ def from_offline_render() -> Artifacts:
     job = _admin_job(render.objects)
     store = {
         names.config_secret: {names.config_key: render.homeserver_yaml},
-        names.signing_key_secret: {names.signing_key_key: signing_key.generate() + "\n"},
+        names.signing_key_secret: {names.signing_key_key: signing_key.signing_key_generate() + "\n"},
         names.secrets_secret: {
             k: secrets.token_urlsafe(48)
             for k in ("registration_shared_secret", "macaroon_secret_key", "form_secret")

@@ -38,7 +38,9 @@ def decoded_verify_key(key_id: str, base64_key: str):
 def test_key_server_publishes_the_verify_key_of_our_secret(server_keys, artifacts, loopback):
     line = artifacts.signing_key
     assert server_keys["server_name"] == loopback.homeserver["server_name"]
-    assert server_keys["verify_keys"] == {signing_key.key_id(line): {"key": signing_key.verify_key(line)}}
+    assert server_keys["verify_keys"] == {
+        signing_key.signing_key_id(line): {"key": signing_key.signing_key_verify_key(line)}
+    }
     # What the role keeps in old_signing_keys (nothing until a rotation) is what is published.
     published_old = {k: v["key"] for k, v in server_keys["old_verify_keys"].items()}
     assert published_old == {
@@ -49,15 +51,19 @@ def test_key_server_publishes_the_verify_key_of_our_secret(server_keys, artifact
 
 def test_key_server_answer_is_signed_with_that_key(server_keys, artifacts, loopback):
     line = artifacts.signing_key
-    key = decoded_verify_key(signing_key.key_id(line), signing_key.verify_key(line))
+    key = decoded_verify_key(signing_key.signing_key_id(line), signing_key.signing_key_verify_key(line))
     signedjson.sign.verify_signed_json(server_keys, loopback.homeserver["server_name"], key)
-    assert list(server_keys["signatures"][loopback.homeserver["server_name"]]) == [signing_key.key_id(line)]
+    assert list(server_keys["signatures"][loopback.homeserver["server_name"]]) == [
+        signing_key.signing_key_id(line)
+    ]
 
 
 def test_signature_check_fails_with_another_key(server_keys, artifacts, loopback):
     """The check above can fail: another key of the same id does not verify the answer."""
-    other = signing_key.generate(key_id=signing_key.key_id(artifacts.signing_key).split(":", 1)[1])
-    key = decoded_verify_key(signing_key.key_id(other), signing_key.verify_key(other))
+    other = signing_key.signing_key_generate(
+        key_id=signing_key.signing_key_id(artifacts.signing_key).split(":", 1)[1]
+    )
+    key = decoded_verify_key(signing_key.signing_key_id(other), signing_key.signing_key_verify_key(other))
     with pytest.raises(signedjson.sign.SignatureVerifyException):
         signedjson.sign.verify_signed_json(server_keys, loopback.homeserver["server_name"], key)
 

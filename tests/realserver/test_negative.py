@@ -24,7 +24,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.matrixk8s.synapse.plugins.filter.homeserver import homeserver_merge
+from ansible_collections.matrixk8s.synapse.plugins.filter.homeserver import FilterModule
 
 from . import servers
 from .pods import free_ports_for, install_synapse, local_paths, materialise, postgres_socket_dir
@@ -118,7 +118,7 @@ def test_synapse_refuses_a_database_without_c_collation(artifacts, non_c_setup, 
 def test_a_typo_is_refused_by_our_filter_that_synapse_would_accept(rendered, loopback, synapse, tmp_path):
     typo = {"enable_registraton": True}
     with pytest.raises(AnsibleFilterError, match="did you mean enable_registration"):
-        homeserver_merge(rendered.homeserver, typo, names=["synapse_homeserver"])
+        FilterModule().filters()["homeserver_merge"](rendered.homeserver, typo, names=["synapse_homeserver"])
     # Why the filter has to catch it: Synapse ignores unknown options and would start,
     # silently without the setting the operator meant.
     config = tmp_path / "homeserver.yaml"

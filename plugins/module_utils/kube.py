@@ -1,0 +1,92 @@
+# Copyright: matrixk8s.synapse contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What Kubernetes and Helm accept, and what the Kubernetes API says about pods.
+
+Pure functions with no Ansible imports, shared by the filters (plugins/filter/kube.py), the
+Jinja tests (plugins/test/kube.py) and anything else that needs the grammar:
+
+    k8s_name(value)       an RFC 1123 DNS label: a Namespace, a Helm release name
+    k8s_subdomain(value)  an RFC 1123 DNS subdomain: a Secret or ConfigMap name
+    k8s_quantity(value)   a resource quantity such as 10Gi or 1.5G
+    go_duration(value)    a Go duration as Helm takes it (10m, 1m30s, 500ms, 1.5h)
+    duration_seconds(d)   that duration in whole seconds, for modules that take seconds
+    unready_pods(pods)    the names of the pods without a Ready=True condition
+
+The grammar functions answer True or False and never raise; they take str only, and match
+the whole string (re.fullmatch: a trailing newline is not a name, as it is for `$`).
+"""
+
+import math
+import re
+
+from ansible_collections.matrixk8s.synapse.plugins.module_utils.errors import MatrixK8sError
+
+# https://kubernetes.io/docs/concepts/overview/working-with-objects/names/
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+# Kubernetes bounds only the whole subdomain (253), not each dot-separated part (its own
+# IsDNS1123Subdomain), so neither do we: a name the API server takes is accepted here.
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_SUBDOMAIN_MAX = 253
+_QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?")
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(h|ms|m|s)")
+_DURATION_UNITS = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+
+
+class KubeError(MatrixK8sError):
+    """A value Kubernetes or Helm would not take."""
+
+
+def k8s_name(value):
+    return isinstance(value, str) and _DNS_LABEL.fullmatch(value) is not None
+
+
+def k8s_subdomain(value):
+    return (
+        isinstance(value, str)
+        and len(value) <= _SUBDOMAIN_MAX
+        and _DNS_SUBDOMAIN.fullmatch(value) is not None
+    )
+
+
+def k8s_quantity(value):
+    return isinstance(value, str) and _QUANTITY.fullmatch(value) is not None
+
+
+def go_duration(value):
+    """True for a string duration_seconds accepts as it is (no surrounding whitespace:
+    duration_seconds forgives it, Helm does not)."""
+    if not isinstance(value, str) or value != value.strip():
+        return False
+    try:
+        duration_seconds(value)
+    except KubeError:
+        return False
+    return True
+
+
+def duration_seconds(duration):
+    """A Go duration as Helm takes it (10m, 1m30s, 90s, 1.5h, 500ms) in whole seconds, at least 1."""
+    text = str(duration).strip()
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise KubeError(f"not a duration such as 10m or 1m30s: {duration!r}")
+    seconds = sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
+    return max(1, math.ceil(seconds))
+
+
+def unready_pods(pods, revision=None):
+    """Names of the pods (as the API returns them) without a Ready=True condition.
+
+    With revision (a StatefulSet's status.updateRevision), only those of another revision:
+    the pods the StatefulSet controller would wait for instead of replacing.
+    """
+    names = []
+    for pod in pods or []:
+        conditions = (pod.get("status") or {}).get("conditions") or []
+        if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
+            continue
+        labels = (pod.get("metadata") or {}).get("labels") or {}
+        if revision and labels.get("controller-revision-hash") == revision:
+            continue
+        names.append(pod["metadata"]["name"])
+    return names
