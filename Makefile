@@ -11,7 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 # The venv is rebuilt when its pinned requirements change.
-VENV_STAMP := $(VENV)/.installed-$(shell sha256sum requirements/test.txt | cut -c1-16)
+VENV_STAMP := $(VENV)/.installed-$(shell sha256sum dev/requirements/test.txt | cut -c1-16)
 
 .PHONY: help demo test venv tools system-packages cluster cluster-down cluster-smoke static sanity \
         unit integration charts playbooks collection awx realserver molecule bench-realserver \
@@ -23,14 +23,14 @@ help: ## list the targets
 # The real node runs containers (root, a Linux kernel with bridges and iptables); without
 # it the demo still deploys, onto simulated nodes. MATRIXK8S_REAL_NODE=0 forces simulated.
 demo: venv tools ## start the local cluster and deploy Synapse onto it (a real node when the machine can run one)
-	@if [[ $${MATRIXK8S_REAL_NODE:-} != 0 ]] && tools/node/can-run.sh; then \
+	@if [[ $${MATRIXK8S_REAL_NODE:-} != 0 ]] && dev/node/can-run.sh; then \
 	  echo "[demo] mode: REAL NODE: containers run; Synapse will answer on its Service"; \
-	  MATRIXK8S_REAL_NODE=1 tools/cluster/up.sh; \
+	  MATRIXK8S_REAL_NODE=1 dev/cluster/up.sh; \
 	  $(BIN)/ansible-playbook playbooks/site.yml -i inventories/local -i inventories/local-node; \
-	  tools/node/demo-summary.sh; \
+	  dev/node/demo-summary.sh; \
 	else \
 	  echo "[demo] mode: SIMULATED nodes: objects are created and pods report Ready, but no container runs"; \
-	  tools/cluster/up.sh; \
+	  dev/cluster/up.sh; \
 	  $(BIN)/ansible-playbook playbooks/site.yml -i inventories/local; \
 	fi
 
@@ -41,31 +41,31 @@ demo: venv tools ## start the local cluster and deploy Synapse onto it (a real n
 test: venv tools system-packages ## install what the tests need and run every tier, static to cluster
 	MATRIXK8S_REQUIRE_CLUSTER=1 $(MAKE) --no-print-directory static sanity unit integration charts \
 	  collection awx cluster-smoke playbooks realserver molecule
-	if tools/node/can-run.sh; then $(MAKE) --no-print-directory node-test; \
+	if dev/node/can-run.sh; then $(MAKE) --no-print-directory node-test; \
 	else echo "[test] real-node tier SKIPPED (reason above)"; fi
 
-venv: $(VENV_STAMP) ## Python virtualenv with the pinned tools (requirements/test.txt)
+venv: $(VENV_STAMP) ## Python virtualenv with the pinned tools (dev/requirements/test.txt)
 
-$(VENV_STAMP): requirements/test.txt
+$(VENV_STAMP): dev/requirements/test.txt
 	rm -f $(VENV)/.installed-*
 	[ -x $(BIN)/python ] || python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/test.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r dev/requirements/test.txt
 	touch $@
 
 tools: ## helm and the control plane, built from the Go module proxy (cached by version)
-	tools/cluster/build.sh
+	dev/cluster/build.sh
 
 cluster: tools ## start (or confirm) the local Kubernetes control plane
-	tools/cluster/up.sh
+	dev/cluster/up.sh
 
 cluster-down: ## stop the local control plane (and the real node, if one runs)
-	tools/cluster/down.sh
+	dev/cluster/down.sh
 
 cluster-smoke: cluster ## prove the local control plane works (nodes, PVC binding, Pod Security)
-	tools/cluster/smoke.sh
+	dev/cluster/smoke.sh
 
 system-packages: ## PostgreSQL 15 and nginx from Debian, for the real-server tier (no-op when present)
-	tools/install-system-packages.sh
+	dev/install-system-packages.sh
 
 # Tier 1: static checks.
 static: venv ## ruff, yamllint, ansible-lint (production profile)
@@ -75,7 +75,7 @@ static: venv ## ruff, yamllint, ansible-lint (production profile)
 	$(BIN)/ansible-lint --profile production
 
 sanity: venv ## ansible-test sanity on the plugins
-	tools/ansible_test/sanity.sh
+	dev/ansible-test/sanity.sh
 
 # Tier 2: pure Python.
 unit: venv ## pytest: merge filter, signing keys, option list (with property tests)
@@ -104,15 +104,15 @@ realserver: venv cluster system-packages ## a Matrix client against what the rol
 	MATRIXK8S_REALSERVER_SOURCE=cluster $(PYTEST) tests/realserver
 
 bench-realserver: venv cluster system-packages ## median of 3 real-server runs, Synapse start to /health
-	bench/realserver.sh
+	dev/bench/realserver.sh
 
 bench-deploy: venv cluster ## time site.yml (first and second run) against plain helm, median of 3 (purges the namespace)
-	bench/deploy.sh
+	dev/bench/deploy.sh
 
 # The same on the real node, where both sides wait for real pods (switches the cluster to it).
 bench-deploy-node: venv tools ## bench-deploy on the real node (root; purges the namespace)
-	MATRIXK8S_REAL_NODE=1 tools/cluster/up.sh
-	bench/deploy.sh --real-node
+	MATRIXK8S_REAL_NODE=1 dev/cluster/up.sh
+	dev/bench/deploy.sh --real-node
 
 # Tier 4 again, as the design's harness: Molecule's full sequence on the local cluster.
 # molecule runs ansible-config, ansible-playbook and pytest from PATH. Its ephemeral files
@@ -124,11 +124,11 @@ molecule: venv tools ## molecule test -s local: create, converge, idempotence, v
 	MOLECULE_EPHEMERAL_DIRECTORY=$(CURDIR)/.local/molecule/local $(MOLECULE) test -s local
 
 bench-molecule: venv tools ## wall time of `molecule test -s local` (binaries warm)
-	bench/molecule.sh
+	dev/bench/molecule.sh
 
 # The real node (needs root): kubelet, containerd+runc, kube-proxy, CoreDNS, offline images.
 node-cluster: venv ## the local cluster with a real node instead of simulated ones (root)
-	MATRIXK8S_REAL_NODE=1 tools/cluster/up.sh
+	MATRIXK8S_REAL_NODE=1 dev/cluster/up.sh
 
 # Molecule scenario node: create starts the cluster with the real node and smoke-tests it;
 # verify is tests/node. Like scenario local, it deletes the cluster at its start and end.
@@ -136,4 +136,4 @@ node-test: venv tools ## molecule test -s node: site.yml on the real node, prove
 	MOLECULE_EPHEMERAL_DIRECTORY=$(CURDIR)/.local/molecule/node $(MOLECULE) test -s node
 
 bench-demo: venv tools ## cold and warm start time of `make demo` on the real node
-	bench/demo.sh
+	dev/bench/demo.sh

@@ -179,7 +179,7 @@ def test_the_readme_explains_running_from_awx():
     assert "## Running from AWX" in readme
     section = readme.split("## Running from AWX", 1)[1].split("\n## ", 1)[0]
     for needed in (
-        "tools/awx/ee_context.sh",
+        "dev/ee/ee_context.sh",
         "registry",
         "playbooks/awx_configure.yml",
         "K8S_AUTH_HOST",

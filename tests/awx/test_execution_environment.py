@@ -1,7 +1,7 @@
 """The AWX execution environment's build context, as `ansible-builder create` renders it.
 
 Building the image needs a container registry and Ansible Galaxy, which the build machines
-cannot reach; tools/awx/ee_context.sh renders the context (.local/ee/context, ignored by
+cannot reach; dev/ee/ee_context.sh renders the context (.local/ee/context, ignored by
 git) and these tests read it: the pinned base image, the collection tarball and its install
 step, the Python requirements, and helm pinned and checksum-verified. Versions in the image
 must be the ones this test suite runs with, so each is compared with its source of truth.
@@ -27,14 +27,14 @@ VENV_BIN = pathlib.Path(sys.executable).parent
 CONTEXT = REPO / ".local" / "ee" / "context"
 BUILD = CONTEXT / "_build"
 SITE_COLLECTIONS = pathlib.Path(yaml.__file__).resolve().parents[1] / "ansible_collections"
-FETCH_HELM = REPO / "tools" / "awx" / "fetch_helm.py"
+FETCH_HELM = REPO / "dev" / "ee" / "fetch_helm.py"
 
 
 @pytest.fixture(scope="module")
 def containerfile():
     """Render the context from scratch and return the Containerfile's text."""
     result = subprocess.run(
-        [REPO / "tools" / "awx" / "ee_context.sh"],
+        [REPO / "dev" / "ee" / "ee_context.sh"],
         env=dict(os.environ, VENV_BIN=str(VENV_BIN)),
         capture_output=True,
         text=True,
@@ -46,7 +46,7 @@ def containerfile():
 
 @pytest.fixture(scope="module")
 def definition():
-    return yaml.safe_load((REPO / "execution-environment.yml").read_text())
+    return yaml.safe_load((REPO / "awx" / "execution-environment.yml").read_text())
 
 
 def stage(containerfile, name):
@@ -78,7 +78,7 @@ def test_base_image_is_pinned_by_digest(containerfile, definition):
 
 
 def test_ansible_core_is_the_tested_one(containerfile):
-    core = pinned_version("requirements/test.txt", "ansible-core")
+    core = pinned_version("dev/requirements/test.txt", "ansible-core")
     assert importlib.metadata.version("ansible-core") == core
     refs = re.search(r'^ARG ANSIBLE_INSTALL_REFS="([^"]*)"', containerfile, re.M).group(1).split()
     assert f"ansible-core=={core}" in refs
@@ -130,7 +130,7 @@ def test_the_collection_tarball_carries_what_a_job_runs(containerfile):
         "awx/surveys/deploy.yml",
     ):
         assert needed in names, needed
-    for unwanted in ("tests/", "tools/", ".local/", ".venv/", "execution-environment.yml"):
+    for unwanted in ("tests/", "dev/", ".local/", ".venv/", "awx/execution-environment.yml"):
         assert not any(n.startswith(unwanted) for n in names), unwanted
 
 
@@ -180,7 +180,7 @@ def build_args(containerfile):
 
 
 def test_helm_is_the_tested_release_with_pinned_checksums(containerfile):
-    versions = (REPO / "tools" / "cluster" / "versions.env").read_text()
+    versions = (REPO / "dev" / "cluster" / "versions.env").read_text()
     tested = re.search(r"^HELM_VERSION=(v3\.\S+)$", versions, re.M).group(1)
     args = build_args(stage(containerfile, "builder"))
     assert args["HELM_VERSION"] == tested

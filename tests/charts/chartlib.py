@@ -21,7 +21,7 @@ CHARTS = ("postgres", "synapse", "well-known")
 # The library chart the three share (charts/README.md): it renders nothing itself.
 LIBRARY = "matrixk8s-lib"
 # Builds each values.schema.json from charts/schema/ (charts/README.md).
-SCHEMA_BUILDER = REPO / "tools" / "build_chart_schemas.py"
+SCHEMA_BUILDER = REPO / "dev" / "build_chart_schemas.py"
 
 # The Kubernetes version the charts are rendered and validated for (Helm's Capabilities and
 # kubernetes-validate's OpenAPI schemas); the project's local cluster runs 1.34.
@@ -43,7 +43,7 @@ REQUIRED_SET = {
 
 
 def find_helm() -> Path | None:
-    """$HELM, else <repo>/.local/bin/helm (built by tools/cluster/build.sh)."""
+    """$HELM, else <repo>/.local/bin/helm (built by dev/cluster/build.sh)."""
     candidate = Path(os.environ["HELM"]) if os.environ.get("HELM") else REPO / ".local/bin/helm"
     return candidate if candidate.is_file() and os.access(candidate, os.X_OK) else None
 

@@ -1,6 +1,6 @@
 """Fixtures for the Helm chart tests (tests/charts).
 
-helm comes from $HELM or <repo>/.local/bin/helm (tools/cluster/build.sh builds it from the
+helm comes from $HELM or <repo>/.local/bin/helm (dev/cluster/build.sh builds it from the
 Go module proxy); without it every test here is skipped with the reason.
 Each (scenario, chart) pair is rendered once per session and shared by all tests.
 """
@@ -22,7 +22,7 @@ def helm() -> chartlib.Helm:
     path = chartlib.find_helm()
     if path is None:
         pytest.skip(
-            "helm not found: set $HELM or run tools/cluster/build.sh to build "
+            "helm not found: set $HELM or run dev/cluster/build.sh to build "
             f"{chartlib.REPO / '.local/bin/helm'}"
         )
     return chartlib.Helm(path)

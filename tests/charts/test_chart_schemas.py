@@ -1,5 +1,5 @@
 """Each chart's values.schema.json is built from charts/schema/ (its own part and the shared
-definitions, each written once) by tools/build_chart_schemas.py; a stale built file fails."""
+definitions, each written once) by dev/build_chart_schemas.py; a stale built file fails."""
 
 import json
 import subprocess

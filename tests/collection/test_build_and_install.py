@@ -52,7 +52,7 @@ def test_tarball_ships_what_users_run_and_nothing_else(tarball):
     assert "plugins/module_utils/synapse_options.py" in names
     for plugin in ("lookup/signing_key.py", "test/kube.py", "test/k8s_name.yml", "plugin_utils/errors.py"):
         assert f"plugins/{plugin}" in names, plugin
-    for unwanted in ("tests/", "tools/", ".venv/", ".local/", "playbooks/collections", "charts/schema/"):
+    for unwanted in ("tests/", "dev/", ".venv/", ".local/", "playbooks/collections", "charts/schema/"):
         assert not any(name.startswith(unwanted) for name in names), unwanted
 
 
@@ -119,7 +119,7 @@ def find_helm():
 def test_installed_chart_renders_with_helm(installed, chart):
     helm = find_helm()
     if helm is None:
-        pytest.skip("helm not found: set $HELM or run tools/cluster/build.sh")
+        pytest.skip("helm not found: set $HELM or run dev/cluster/build.sh")
     path = installed / "ansible_collections" / "matrixk8s" / "synapse" / "charts" / chart
     result = subprocess.run(
         [helm, "template", "release", path, "--values", path / "ci" / "gke-values.yaml"],

@@ -1,5 +1,5 @@
 """Each offline-built image honours the contract of the official image it stands in for
-(images/README.md): user ids, entrypoint behaviour, environment variables, ports and
+(dev/images/README.md): user ids, entrypoint behaviour, environment variables, ports and
 writable paths, checked by running the image in the node's containerd with a read-only
 root filesystem, as the charts run it."""
 

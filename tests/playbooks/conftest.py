@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-# tools/cluster/volumes.py: the local cluster's volume pool, shared with bench/.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools" / "cluster"))
+# dev/cluster/volumes.py: the local cluster's volume pool, shared with dev/bench/.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "dev" / "cluster"))
 
 from playbooklib import LOCAL_KUBECONFIG  # noqa: E402
 
@@ -56,9 +56,9 @@ def _cluster_reachable():
 
 @pytest.fixture(scope="session")
 def local_cluster():
-    """The project's local cluster (tools/cluster/up.sh), or skip."""
+    """The project's local cluster (dev/cluster/up.sh), or skip."""
     if not _cluster_reachable():
-        message = "local cluster not running (tools/cluster/up.sh); kubeconfig .local/kubeconfig"
+        message = "local cluster not running (dev/cluster/up.sh); kubeconfig .local/kubeconfig"
         # `make test` sets this: there the cluster tier must run, and a skip would hide it.
         if os.environ.get("MATRIXK8S_REQUIRE_CLUSTER") == "1":
             pytest.fail(message)

@@ -7,7 +7,7 @@
   postgres_wait_timeout): the postgres role stops with a clear message and Synapse is not
   deployed; once the cause is fixed, a re-run converges and nothing is lost.
 
-Skipped unless tools/cluster/up.sh is running. The tests share the namespace with
+Skipped unless dev/cluster/up.sh is running. The tests share the namespace with
 test_site_local.py and run in file order; the module ends by purging what it deployed.
 """
 

@@ -1,6 +1,6 @@
 """site.yml, rotate_signing_key.yml and uninstall.yml against the project's local cluster.
 
-Skipped unless tools/cluster/up.sh is running (kubeconfig .local/kubeconfig). The cluster
+Skipped unless dev/cluster/up.sh is running (kubeconfig .local/kubeconfig). The cluster
 is kwok-based: Deployments and StatefulSets become Ready and Jobs complete, but no
 container runs, so these tests check what the roles put into the API (Secrets, values,
 annotations, ordering) and how the playbooks behave on a second run; a real Synapse reads

@@ -4,7 +4,7 @@ First, always: RENDER_PLAYBOOK loads the roles with inventories/local and writes
 they compute (homeserver.yaml, each role's chart values, the admin registration Job from
 the synapse role's template), and `helm template` renders each chart with those values.
 
-Preferred source, "cluster": the local cluster (tools/cluster/up.sh, kubeconfig
+Preferred source, "cluster": the local cluster (dev/cluster/up.sh, kubeconfig
 .local/kubeconfig). The suite reads the objects the roles created and the charts rendered
 there: Secrets synapse-config (homeserver.yaml), synapse-signing-key, synapse-secrets and
 the admin's password Secret, the postgres StatefulSet's container env
@@ -414,7 +414,7 @@ def _kube():
     from kubernetes import client, config
 
     if not KUBECONFIG.is_file():
-        raise ClusterUnavailable(f"{KUBECONFIG} does not exist (tools/cluster/up.sh creates it)")
+        raise ClusterUnavailable(f"{KUBECONFIG} does not exist (dev/cluster/up.sh creates it)")
     try:
         api = config.new_client_from_config(config_file=str(KUBECONFIG))
         client.VersionApi(api).get_code(_request_timeout=5)

@@ -9,7 +9,7 @@ Session-scoped, started once and stopped in finalizers even when a test fails:
   admin      the first admin user, registered with the registration Job's own command
 
 Timings (Synapse's start to /health, the session's wall time) go to
-.local/realserver/last-run.json for bench/realserver.sh.
+.local/realserver/last-run.json for dev/bench/realserver.sh.
 """
 
 from __future__ import annotations

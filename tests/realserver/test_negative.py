@@ -41,7 +41,7 @@ def utf8_locale() -> str:
     for name in ("C.UTF-8", "en_US.UTF-8"):
         if name.lower().replace("-", "") in available:
             return name
-    pytest.fail("no UTF-8 locale besides C: run tools/install-system-packages.sh")
+    pytest.fail("no UTF-8 locale besides C: run dev/install-system-packages.sh")
 
 
 def without_c_locale(initdb_args: str, locale: str) -> str:

@@ -15,7 +15,7 @@ SCHEMA = REPO.parent / "shared" / "data" / "synapse-schema" / "synapse-config.sc
 @pytest.mark.skipif(not SCHEMA.exists(), reason="the shared Synapse schema is not beside this checkout")
 def test_generated_list_matches_the_schema():
     result = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "generate_synapse_options.py"), str(SCHEMA), "--check"],
+        [sys.executable, str(REPO / "dev" / "generate_synapse_options.py"), str(SCHEMA), "--check"],
         capture_output=True,
         text=True,
     )

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Starts the real node `matrixk8s-real` and joins it to the running local control plane
+# (dev/cluster/up.sh calls this when MATRIXK8S_REAL_NODE=1): containerd with runc, the
+# CNI bridge, kubelet, kube-proxy and CoreDNS, as host processes run from .local/node/.
+# Then it builds (cached) and imports the images, and waits until the node is Ready.
+# Idempotent: what already runs is left alone.
+#
+# Why these settings (this kernel: hybrid cgroups, v1 controllers + an empty v2 mount):
+# - runc, not crun: crun fails on the hybrid layout; runc drives cgroup v1.
+# - cgroupfs driver in both containerd (SystemdCgroup=false) and kubelet: PID 1 here is
+#   not systemd, so there is no systemd to delegate cgroups to; the two must agree.
+# - kubelet 1.34 with failCgroupV1=false: 1.35 refuses cgroup v1 (hence the pin in
+#   versions.env).
+# - image garbage collection off: no image here can be pulled again once deleted.
+# shellcheck source-path=SCRIPTDIR
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+((EUID == 0)) || die "the real node needs root (containerd, kubelet, iptables)"
+api_ready || die "the control plane does not answer; run dev/cluster/up.sh"
+"$here/../node/install-packages.sh"
+for b in containerd containerd-shim-runc-v2 ctr kubelet kube-proxy coredns; do
+  [[ -x "$bin/$b" ]] || die "$bin/$b is missing; run dev/cluster/build.sh node"
+done
+# A cluster created before kwok-controller was limited to the simulated nodes would
+# take this node over too.
+grep -qF -- '--manage-nodes-with-annotation-selector=' "$KWOK_WORKDIR/clusters/$cluster_name/kwok.yaml" ||
+  die "this cluster's kwok-controller manages every node (it predates the real node);
+    recreate it: dev/cluster/down.sh && MATRIXK8S_REAL_NODE=1 dev/cluster/up.sh"
+mkdir -p "$node_run" "$node_logs" "$node_dir"/{etc,cni/net.d,containerd,kubelet}
+ip=$(host_ip)
+[[ -n $ip ]] || die "no default route: cannot tell the node's address"
+
+# --- kernel: forward pod traffic, and let iptables see bridged traffic (a pod that
+# reaches a Service backed by a pod on the same bridge).
+sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+
+# --- containerd
+cat >"$node_dir/etc/containerd.toml" <<CFG
+version = 2
+root = "$node_dir/containerd"
+state = "$node_run/containerd"
+[grpc]
+  address = "$containerd_sock"
+[plugins."io.containerd.grpc.v1.cri"]
+  # Our own pause image (dev/images): registry.k8s.io cannot be reached.
+  sandbox_image = "matrixk8s.local/pause:1"
+  enable_unprivileged_ports = false
+  # The kubelet asks for negative OOM scores (-998 for the pod sandbox), which this
+  # machine's sandbox forbids even to root (runc: "failed to update
+  # /proc/self/oom_score_adj: Permission denied"): keep scores >= containerd's own.
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        BinaryName = "/usr/sbin/runc"
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$node_dir/cni/net.d"
+CFG
+# The shim is found on containerd's PATH.
+start containerd env PATH="$bin:$PATH" "$bin/containerd" --config "$node_dir/etc/containerd.toml"
+wait_for 30 "containerd" "$bin/ctr" -a "$containerd_sock" version ||
+  die "containerd did not start; log $node_logs/containerd.log: $(tail -n 5 "$node_logs/containerd.log")"
+
+# --- pod network: a bridge with host-local addresses, masquerade to the outside,
+# hairpin so a pod reaches itself through a Service.
+cat >"$node_dir/cni/net.d/10-matrixk8s.conflist" <<CFG
+{
+  "cniVersion": "1.0.0",
+  "name": "matrixk8s",
+  "plugins": [
+    {
+      "type": "bridge", "bridge": "$bridge", "isGateway": true, "ipMasq": true,
+      "hairpinMode": true,
+      "ipam": {"type": "host-local", "ranges": [[{"subnet": "$pod_cidr"}]],
+               "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "$node_dir/cni/ipam"}
+    },
+    {"type": "portmap", "capabilities": {"portMappings": true}}
+  ]
+}
+CFG
+
+# --- images the pods use (cached by content; a warm run only checks digests)
+CONTAINERD_ADDRESS="$containerd_sock" "$repo/dev/images/build.sh"
+
+# --- cluster DNS
+# On the loopback device: this kernel has no dummy interfaces, and an address on lo is
+# local for packets arriving on any interface, the pods' bridge included.
+ip -4 addr show dev lo | grep -qF " $dns_ip/32 " || ip addr add "$dns_ip/32" dev lo
+cat >"$node_dir/etc/Corefile" <<CFG
+.:53 {
+    bind $dns_ip
+    errors
+    kubernetes $cluster_domain in-addr.arpa ip6.arpa {
+        kubeconfig $kubeconfig $context
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+    }
+    forward . /etc/resolv.conf
+    cache 30
+}
+CFG
+start coredns "$bin/coredns" -conf "$node_dir/etc/Corefile"
+
+# --- kubelet. Credentials: the cluster's admin kubeconfig (a local, single-user cluster).
+# The kubelet API allows the API server in without a client certificate check (anonymous,
+# AlwaysAllow) because kwokctl's API server has no kubelet client certificate; it listens
+# on the node's address only.
+cat >"$node_dir/etc/kubelet.yaml" <<CFG
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: $ip
+cgroupDriver: cgroupfs
+failCgroupV1: false
+failSwapOn: false
+containerRuntimeEndpoint: unix://$containerd_sock
+clusterDNS: [$dns_ip]
+clusterDomain: $cluster_domain
+authentication:
+  anonymous: {enabled: true}
+  webhook: {enabled: false}
+authorization: {mode: AlwaysAllow}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+# The volumes are hostPath directories on a shared disk: evicting on its fill level would
+# only stop the tests; it is watched by the machine, not the kubelet.
+evictionHard: {memory.available: 100Mi}
+serializeImagePulls: false
+podPidsLimit: 4096
+CFG
+start kubelet "$bin/kubelet" --config "$node_dir/etc/kubelet.yaml" \
+  --kubeconfig "$kubeconfig" --hostname-override "$node_name" --node-ip "$ip" \
+  --root-dir "$node_dir/kubelet" --cert-dir "$node_dir/kubelet/pki" \
+  --node-labels "matrixk8s.local/real-node=true" -v 1
+
+# --- kube-proxy (iptables mode). conntrack maxPerCore 0: leave the host's table size
+# alone (setting it needs a writable /proc/sys/net/netfilter it may not have).
+cat >"$node_dir/etc/kube-proxy.yaml" <<CFG
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+mode: iptables
+clusterCIDR: $pod_cidr
+hostnameOverride: $node_name
+clientConnection: {kubeconfig: $kubeconfig}
+conntrack: {maxPerCore: 0}
+metricsBindAddress: 127.0.0.1:10249
+healthzBindAddress: 127.0.0.1:10256
+CFG
+start kube-proxy "$bin/kube-proxy" --config "$node_dir/etc/kube-proxy.yaml"
+
+wait_for 90 "node $node_name to be Ready" kctl wait --for=condition=Ready "node/$node_name" --timeout=1s ||
+  die "node $node_name is not Ready; log $node_logs/kubelet.log: $(grep -E '^E' "$node_logs/kubelet.log" | tail -n 5)"
+log "node $node_name is Ready (containerd $containerd_sock, DNS $dns_ip)"
