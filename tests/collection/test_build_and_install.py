@@ -52,7 +52,16 @@ def test_tarball_ships_what_users_run_and_nothing_else(tarball):
     assert "plugins/module_utils/synapse_options.py" in names
     for plugin in ("lookup/signing_key.py", "test/kube.py", "test/k8s_name.yml", "plugin_utils/errors.py"):
         assert f"plugins/{plugin}" in names, plugin
-    for unwanted in ("tests/", "dev/", ".venv/", ".local/", "playbooks/collections", "charts/schema/"):
+    for unwanted in (
+        "tests/",
+        "dev/",
+        "molecule/",
+        ".config/",
+        ".venv/",
+        ".local/",
+        "playbooks/collections",
+        "charts/schema/",
+    ):
         assert not any(name.startswith(unwanted) for name in names), unwanted
 
 
