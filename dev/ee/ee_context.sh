@@ -2,7 +2,7 @@
 # Render the AWX execution environment's build context into .local/ee/context:
 # the collection as `ansible-galaxy collection build` packs it, then `ansible-builder create`
 # from awx/execution-environment.yml. Building the image from it needs a container registry and
-# Ansible Galaxy (see README, "Running from AWX"):
+# Ansible Galaxy (see docs/awx.md):
 #   podman build -t matrixk8s-synapse-ee:0.1.0 .local/ee/context
 set -euo pipefail
 cd "$(dirname "$0")/../.."
