@@ -116,12 +116,15 @@ bench-deploy-node: venv tools ## bench-deploy on the real node (root; purges the
 
 # Tier 4 again, as the design's harness: Molecule's full sequence on the local cluster.
 # molecule runs ansible-config, ansible-playbook and pytest from PATH. Its ephemeral files
-# (generated inventory, state) would go to ~/.ansible/tmp; MOLECULE_EPHEMERAL_DIRECTORY
-# keeps them in the ignored .local/. The scenario deletes the local cluster at its start
-# and at its end (make cluster brings one back in seconds).
+# (generated inventory, state) go to $ANSIBLE_HOME/tmp/molecule.<id>.<scenario>, one
+# directory per scenario; ANSIBLE_HOME keeps them in the ignored .local/ instead of
+# ~/.ansible. (Not MOLECULE_EPHEMERAL_DIRECTORY: that one directory would also serve the
+# default scenario Molecule loads first, whose molecule.yml then looks "modified since the
+# scenario was created".) The scenario deletes the local cluster at its start and at its
+# end (make cluster brings one back in seconds).
 MOLECULE := PATH=$(abspath $(BIN)):$$PATH $(BIN)/molecule
 molecule: venv tools ## molecule test -s local: create, converge, idempotence, verify (pytest-testinfra), destroy
-	MOLECULE_EPHEMERAL_DIRECTORY=$(CURDIR)/.local/molecule/local $(MOLECULE) test -s local
+	ANSIBLE_HOME=$(CURDIR)/.local/molecule/local $(MOLECULE) test -s local
 
 bench-molecule: venv tools ## wall time of `molecule test -s local` (binaries warm)
 	dev/bench/molecule.sh
@@ -133,7 +136,7 @@ node-cluster: venv ## the local cluster with a real node instead of simulated on
 # Molecule scenario node: create starts the cluster with the real node and smoke-tests it;
 # verify is tests/node. Like scenario local, it deletes the cluster at its start and end.
 node-test: venv tools ## molecule test -s node: site.yml on the real node, proven by psql, /health, a Matrix client, the image contracts
-	MOLECULE_EPHEMERAL_DIRECTORY=$(CURDIR)/.local/molecule/node $(MOLECULE) test -s node
+	ANSIBLE_HOME=$(CURDIR)/.local/molecule/node $(MOLECULE) test -s node
 
 bench-demo: venv tools ## cold and warm start time of `make demo` on the real node
 	dev/bench/demo.sh
