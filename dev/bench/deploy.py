@@ -36,7 +36,11 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+# The checkout this script belongs to (for its helpers), and the one benchmarked: the same
+# unless MATRIXK8S_BENCH_REPO names another (dev/bench/deploy-compare.sh: an earlier commit,
+# run with this script and this venv so only the collection differs).
+HERE = Path(__file__).resolve().parents[2]
+REPO = Path(os.environ.get("MATRIXK8S_BENCH_REPO") or HERE).resolve()
 VENV_BIN = Path(sys.executable).parent
 KUBECONFIG = REPO / ".local" / "kubeconfig"
 HELM = REPO / ".local" / "bin" / "helm"
@@ -51,7 +55,7 @@ RELEASES = [
 ]
 HELM_TIMEOUT = "5m"
 
-sys.path.insert(0, str(REPO / "dev" / "cluster"))
+sys.path.insert(0, str(HERE / "dev" / "cluster"))
 from volumes import return_released_volumes  # noqa: E402
 
 
