@@ -16,7 +16,7 @@ import json
 import subprocess
 
 import pytest
-from playbooklib import REPO, run_playbook
+from playbooklib import REPO, namespace_state, run_playbook
 from volumes import return_released_volumes
 
 NAMESPACE = "matrix"
@@ -66,21 +66,7 @@ def _kept(core):
 
 def _state(core, apps):
     """Every object in the namespace that a run could change, with its version."""
-    state = {}
-    for kind, items in (
-        ("Secret", core.list_namespaced_secret(NAMESPACE).items),
-        ("ConfigMap", core.list_namespaced_config_map(NAMESPACE).items),
-        ("PersistentVolumeClaim", core.list_namespaced_persistent_volume_claim(NAMESPACE).items),
-        ("Service", core.list_namespaced_service(NAMESPACE).items),
-    ):
-        state.update({(kind, o.metadata.name): o.metadata.resource_version for o in items})
-    # Workloads: their status moves on its own; only a spec change bumps the generation.
-    for kind, items in (
-        ("Deployment", apps.list_namespaced_deployment(NAMESPACE).items),
-        ("StatefulSet", apps.list_namespaced_stateful_set(NAMESPACE).items),
-    ):
-        state.update({(kind, o.metadata.name): o.metadata.generation for o in items})
-    return state
+    return namespace_state(core, apps, NAMESPACE)
 
 
 def _releases():

@@ -50,7 +50,9 @@ def test_generate_with_a_chosen_key_id(new_key):
 
 
 def test_generate_refuses_other_algorithms_and_bad_ids(new_key):
-    with pytest.raises(AnsibleLookupError, match=r"^only ed25519 signing keys exist in Matrix \(algorithm\)$"):
+    with pytest.raises(
+        AnsibleLookupError, match=r"^only ed25519 signing keys exist in Matrix \(algorithm\)$"
+    ):
         new_key("rsa")
     with pytest.raises(
         AnsibleLookupError, match="^key_id may hold only 1 to 255 letters, digits and underscores$"
