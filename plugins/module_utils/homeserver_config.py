@@ -268,8 +268,7 @@ def checked_server_name(value, name="matrix_server_name"):
 
     def refuse(reason):
         raise HomeserverConfigError(
-            f"{name} {value!r} is not a valid Matrix server name: {reason}; expected "
-            f"{_SERVER_NAME_SHAPE}"
+            f"{name} {value!r} is not a valid Matrix server name: {reason}; expected {_SERVER_NAME_SHAPE}"
         )
 
     host, port = _split_port(value)

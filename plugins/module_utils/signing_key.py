@@ -100,9 +100,7 @@ def signing_key_problem(line, name="signing_key_value") -> str:
     if algorithm != ALGORITHM:
         return _field_problem(name, 0, algorithm, f"'{ALGORITHM}'")
     if not _VERSION.fullmatch(version) or _looks_like_seed(version):
-        return _field_problem(
-            name, 1, version, "a key version of 1 to 255 letters, digits and underscores"
-        )
+        return _field_problem(name, 1, version, "a key version of 1 to 255 letters, digits and underscores")
     try:
         seed = _decode_b64(seed_b64)
     except (binascii.Error, ValueError):

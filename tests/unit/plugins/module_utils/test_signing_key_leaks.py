@@ -32,9 +32,7 @@ def _fields_of(seed, version):
 def _corrupt(draw, fields):
     """One corruption of a valid list of fields (it may still leave the seed intact)."""
     seed_index = 2
-    kind = draw(
-        st.sampled_from(["swap", "drop", "extra", "non_base64", "truncate", "extend", "whitespace"])
-    )
+    kind = draw(st.sampled_from(["swap", "drop", "extra", "non_base64", "truncate", "extend", "whitespace"]))
     fields = list(fields)
     if kind == "swap":
         i, j = draw(st.sampled_from(list(itertools.combinations(range(3), 2))))
