@@ -112,6 +112,59 @@ CASES = {
         "well_known",
         ["well_known_support"],
     ),
+    # Issue 12, "Further": references that cannot hold an image, an admin Secret shared by
+    # two usernames, a redirected m.homeserver, a signing key inline with strict mode off.
+    "image tag with a space": ({"synapse_image_tag": "v1.163.2 latest"}, "synapse", ["synapse_image_tag"]),
+    "image tag starting with a dash": (
+        {"well_known_image_tag": "-alpine"},
+        "well_known",
+        ["well_known_image_tag"],
+    ),
+    "image tag with a digest": (
+        {"synapse_image_tag": "v1@sha256:" + "0" * 64},
+        "synapse",
+        ["synapse_image_tag"],
+    ),
+    "image repository with upper case": (
+        {"postgres_image_repository": "docker.io/Library/postgres"},
+        "postgres",
+        ["postgres_image_repository"],
+    ),
+    "image repository with a space": (
+        {"well_known_image_repository": "docker.io/nginxinc/nginx unprivileged"},
+        "well_known",
+        ["well_known_image_repository"],
+    ),
+    "image repository with a tag": (
+        {"synapse_image_repository": "docker.io/matrixdotorg/synapse:latest"},
+        "synapse",
+        ["synapse_image_repository"],
+    ),
+    "two admins sharing one generated Secret": (
+        {"synapse_admin_users": [{"username": "alice.smith"}, {"username": "alice_smith"}]},
+        "synapse",
+        ["alice.smith and alice_smith (synapse-admin-alice-smith)", "password_secret_name"],
+    ),
+    "well_known_client_extra redirecting m.homeserver": (
+        {"well_known_client_extra": {"m.homeserver": {"base_url": "https://elsewhere.example"}}},
+        "well_known",
+        ["well_known_client_extra", "m.homeserver", "well_known_client_base_url"],
+    ),
+    "inline signing_key with strict mode off": (
+        {"synapse_homeserver_strict": False, "synapse_homeserver": {"signing_key": "ed25519 a_x y"}},
+        "synapse",
+        ["signing_key", "matrix_signing_key_secret"],
+    ),
+    "signing_key_path with strict mode off": (
+        {"synapse_homeserver_strict": False, "synapse_homeserver": {"signing_key_path": "/data/k"}},
+        "synapse",
+        ["signing_key_path", "matrix_signing_key_secret"],
+    ),
+    "old_signing_keys with strict mode off": (
+        {"synapse_homeserver_strict": False, "synapse_homeserver": {"old_signing_keys": {}}},
+        "synapse",
+        ["old_signing_keys", "signing_key_rotate"],
+    ),
     "well_known mode synapse with Synapse not serving it": (
         {"matrix_well_known_mode": "synapse", "synapse_serve_server_wellknown": False},
         "synapse",
