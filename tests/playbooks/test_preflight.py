@@ -223,7 +223,10 @@ def test_valid_input_passes_validation_then_stops_at_the_cluster_probe(tmp_path,
     assert str(unreachable_kubeconfig) in explained[0].message
     # Every role was validated before the first cluster access.
     validated = {
-        t.name.split(" :")[0] for t in run.tasks[: run.tasks.index(probe[0])] if "validate.yml" in t.path
+        t.name.split(" :")[0]
+        for t in run.tasks[: run.tasks.index(probe[0])]
+        # An include_role task (the misspelt-variable check) carries no role prefix.
+        if "validate.yml" in t.path and t.action != "ansible.builtin.include_role"
     }
     assert validated == {
         f"matrixk8s.synapse.{r}" for r in ("postgres", "signing_key", "synapse", "well_known")
@@ -257,3 +260,31 @@ def test_other_playbooks_validate_first_too(playbook, tmp_path, unreachable_kube
     assert run.returncode != 0
     assert "did you mean enable_registration" in run.explained_failure.message, run.describe()
     assert not [t for t in run.tasks if t.action.startswith("kubernetes.core.")]
+
+
+# Issue 12, "Further": a misspelt role variable was ignored silently.
+MISSPELT = {
+    "synapse_homserver": ({"synapse_homserver": {"enable_registration": True}}, "synapse_homeserver"),
+    "postgres_storge_size": ({"postgres_storge_size": "5Gi"}, "postgres_storage_size"),
+    "well_known_client_extras": ({"well_known_client_extras": {}}, "well_known_client_extra"),
+    "signing_key_rotat": ({"signing_key_rotat": True}, "signing_key_rotate"),
+}
+
+
+@pytest.mark.parametrize(("extra_vars", "meant"), MISSPELT.values(), ids=list(MISSPELT))
+def test_misspelt_role_variable_is_refused_with_did_you_mean(
+    extra_vars, meant, tmp_path, unreachable_kubeconfig
+):
+    run = run_playbook(
+        "site.yml",
+        extra_vars={"matrix_kubeconfig": str(unreachable_kubeconfig), **extra_vars},
+        tmp_path=tmp_path,
+    )
+    assert run.returncode != 0
+    failed = run.explained_failure
+    assert failed is not None, run.describe()
+    assert failed.path.split(":")[0].endswith("roles/_common/tasks/check_variables.yml"), run.describe()
+    (name,) = extra_vars
+    assert f"{name} (did you mean {meant}?)" in failed.message, failed.message
+    assert not [t for t in run.tasks if t.action.startswith("kubernetes.core.")], run.describe()
+    assert not [t for t in run.tasks if "/tasks/read.yml" in t.path], run.describe()
