@@ -173,8 +173,9 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize(("extra_vars", "role", "needles"), CASES.values(), ids=list(CASES))
-def test_mistake_fails_in_validation(extra_vars, role, needles, tmp_path, unreachable_kubeconfig):
+def _refused_offline(extra_vars, tmp_path, unreachable_kubeconfig):
+    """Run site.yml with extra_vars; it must fail without reaching for the cluster (no
+    module of kubernetes.core, no read). Returns the run and the task that explains why."""
     run = run_playbook(
         "site.yml",
         extra_vars={"matrix_kubeconfig": str(unreachable_kubeconfig), **extra_vars},
@@ -184,6 +185,15 @@ def test_mistake_fails_in_validation(extra_vars, role, needles, tmp_path, unreac
     # The merge runs in a no_log task (the merged file may hold secrets): its rescue explains.
     failed = run.explained_failure
     assert failed is not None, run.describe()
+    assert "Cannot reach the Kubernetes API" not in run.stdout
+    assert not [t for t in run.tasks if t.action.startswith("kubernetes.core.")], run.describe()
+    assert not [t for t in run.tasks if "/tasks/read.yml" in t.path], run.describe()
+    return run, failed
+
+
+@pytest.mark.parametrize(("extra_vars", "role", "needles"), CASES.values(), ids=list(CASES))
+def test_mistake_fails_in_validation(extra_vars, role, needles, tmp_path, unreachable_kubeconfig):
+    run, failed = _refused_offline(extra_vars, tmp_path, unreachable_kubeconfig)
     assert f"matrixk8s.synapse.{role} :" in failed.name, run.describe()
     assert failed.path.split(":")[0].endswith(f"roles/{role}/tasks/validate.yml"), run.describe()
     # Every failed task is the role's validation (a failed merge and its explanation).
@@ -192,10 +202,6 @@ def test_mistake_fails_in_validation(extra_vars, role, needles, tmp_path, unreac
     )
     for needle in needles:
         assert needle in failed.message, run.describe()
-    assert "Cannot reach the Kubernetes API" not in run.stdout
-    # Nothing reached for the cluster: no module of kubernetes.core, no read.
-    assert not [t for t in run.tasks if t.action.startswith("kubernetes.core.")], run.describe()
-    assert not [t for t in run.tasks if "/tasks/read.yml" in t.path], run.describe()
 
 
 def test_valid_input_passes_validation_then_stops_at_the_cluster_probe(tmp_path, unreachable_kubeconfig):
@@ -275,16 +281,7 @@ MISSPELT = {
 def test_misspelt_role_variable_is_refused_with_did_you_mean(
     extra_vars, meant, tmp_path, unreachable_kubeconfig
 ):
-    run = run_playbook(
-        "site.yml",
-        extra_vars={"matrix_kubeconfig": str(unreachable_kubeconfig), **extra_vars},
-        tmp_path=tmp_path,
-    )
-    assert run.returncode != 0
-    failed = run.explained_failure
-    assert failed is not None, run.describe()
+    run, failed = _refused_offline(extra_vars, tmp_path, unreachable_kubeconfig)
     assert failed.path.split(":")[0].endswith("roles/_common/tasks/check_variables.yml"), run.describe()
     (name,) = extra_vars
     assert f"{name} (did you mean {meant}?)" in failed.message, failed.message
-    assert not [t for t in run.tasks if t.action.startswith("kubernetes.core.")], run.describe()
-    assert not [t for t in run.tasks if "/tasks/read.yml" in t.path], run.describe()

@@ -189,24 +189,17 @@ BAD_TAGS = [
 ]
 
 
-@pytest.mark.parametrize("value", GOOD_REPOSITORIES)
-def test_image_repository_accepts_reference_names(value):
-    assert TESTS["image_repository"](value)
+IMAGE_CASES = [
+    *(("image_repository", value, True) for value in GOOD_REPOSITORIES),
+    *(("image_repository", value, False) for value in BAD_REPOSITORIES),
+    *(("image_tag", value, True) for value in GOOD_TAGS),
+    *(("image_tag", value, False) for value in BAD_TAGS),
+]
 
 
-@pytest.mark.parametrize("value", BAD_REPOSITORIES, ids=repr)
-def test_image_repository_refuses_what_a_reference_cannot_hold(value):
-    assert not TESTS["image_repository"](value)
-
-
-@pytest.mark.parametrize("value", GOOD_TAGS)
-def test_image_tag_accepts_tags(value):
-    assert TESTS["image_tag"](value)
-
-
-@pytest.mark.parametrize("value", BAD_TAGS, ids=repr)
-def test_image_tag_refuses_what_a_reference_cannot_hold(value):
-    assert not TESTS["image_tag"](value)
+@pytest.mark.parametrize(("test", "value", "expected"), IMAGE_CASES, ids=repr)
+def test_image_references_hold_only_what_a_reference_can(test, value, expected):
+    assert TESTS[test](value) is expected
 
 
 def test_image_schema_patterns_agree_with_the_tests():
