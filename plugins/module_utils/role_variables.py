@@ -8,10 +8,21 @@ facts) that start with their prefix against their argument_specs options.
 """
 
 import difflib
+from collections.abc import Iterable
+
+from ansible_collections.matrixk8s.synapse.plugins.module_utils.errors import MatrixK8sError
+
+
+class RoleVariablesError(MatrixK8sError):
+    """The names to compare are not lists of names."""
 
 
 def unknown_role_variables(names, prefix, known):
     """Return "name (did you mean X?)" for each name with prefix that known lacks, sorted."""
+    if isinstance(names, (str, bytes)) or not isinstance(names, Iterable):
+        raise RoleVariablesError(f"names must be a list of variable names, got {type(names).__name__}")
+    if isinstance(known, (str, bytes)) or not isinstance(known, Iterable):
+        raise RoleVariablesError(f"known must be a list of option names, got {type(known).__name__}")
     known = sorted({str(name) for name in known})
     found = []
     for name in sorted({str(name) for name in names}):
