@@ -6,6 +6,8 @@
                protected=[...], strict=true, names=[...]) }}"     merged homeserver.yaml
     "{{ host | matrixk8s.synapse.checked_server_name(name='matrix_server_name') }}"
                                                                   host, or an error naming name
+    "{{ host | matrixk8s.synapse.checked_host(name='synapse_public_host') }}"
+                                                 a lower-case DNS name without port, or an error
 
 Each filter is the module_utils function of the same name; plugin_utils/errors.py turns its
 errors into Ansible's, so a failing task shows the message and nothing else.
@@ -17,6 +19,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
 from ansible_collections.matrixk8s.synapse.plugins.module_utils.homeserver_config import (
+    checked_host,
     checked_server_name,
     homeserver_merge,
 )
@@ -36,8 +39,9 @@ def _counted_merge(base, *overrides, **options):
 class FilterModule:
     def filters(self):
         # merge errors say which override is wrong, so they start with the filter's name;
-        # server-name errors start with the variable's name instead.
+        # server-name and host errors start with the variable's name instead.
         return {
             "homeserver_merge": _counted_merge,
             "checked_server_name": raises_as(AnsibleFilterError)(checked_server_name),
+            "checked_host": raises_as(AnsibleFilterError)(checked_host),
         }

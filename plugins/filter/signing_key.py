@@ -6,6 +6,7 @@
                                                        canonical line, or an error naming name
     "{{ line | matrixk8s.synapse.signing_key_verify_key }}"   public key, unpadded base64
     "{{ line | matrixk8s.synapse.signing_key_id }}"           ed25519:a_XXXX
+    "{{ line | matrixk8s.synapse.signing_key_problem(name='x') }}"  '' or what is wrong (no raise)
     "{{ line | matrixk8s.synapse.signing_key_old_entry(ms) }}" old_signing_keys entry
 
 A new key is not a filter: lookup('matrixk8s.synapse.signing_key') (plugins/lookup/), because
@@ -19,6 +20,7 @@ from ansible_collections.matrixk8s.synapse.plugins.module_utils.signing_key impo
     signing_key_canonical,
     signing_key_id,
     signing_key_old_entry,
+    signing_key_problem,
     signing_key_verify_key,
 )
 from ansible_collections.matrixk8s.synapse.plugins.plugin_utils.errors import raises_as
@@ -26,5 +28,11 @@ from ansible_collections.matrixk8s.synapse.plugins.plugin_utils.errors import ra
 
 class FilterModule:
     def filters(self):
-        functions = (signing_key_canonical, signing_key_verify_key, signing_key_id, signing_key_old_entry)
+        functions = (
+            signing_key_canonical,
+            signing_key_problem,
+            signing_key_verify_key,
+            signing_key_id,
+            signing_key_old_entry,
+        )
         return {f.__name__: raises_as(AnsibleFilterError)(f) for f in functions}

@@ -9,6 +9,7 @@ and the dotted path of the offending key: the user must be able to find the line
 
 import datetime
 import difflib
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 
@@ -189,27 +190,116 @@ def homeserver_merge(base, *overrides, list_merge="replace", protected=None, str
 
 # A Matrix server name: hostname, IPv4 literal or bracketed IPv6 literal, optional port.
 # https://spec.matrix.org/latest/appendices/#server-name
-_HOSTNAME = re.compile(
-    r"^(?=.{1,255}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+# Hostnames are RFC 1123 names in lower-case ASCII: Kubernetes (Ingress hosts, TLS hosts)
+# refuses upper case, and a server name can never change once users exist, so the one
+# spelling is chosen here. Every pattern is used with fullmatch ("$" would accept a
+# trailing newline). charts/schema/definitions/hostname.json holds the same label grammar.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_DNS_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*", re.ASCII)
+_PORT = re.compile(r"[0-9]{1,5}", re.ASCII)
+SERVER_NAME_MAX = 255  # the Matrix specification's limit
+HOST_MAX = 253  # a DNS name (and a Kubernetes Ingress host) is at most 253 characters
+_SERVER_NAME_SHAPE = (
+    "a lower-case DNS name such as example.com (labels of at most 63 letters, digits and "
+    "'-', at most 255 characters), an IPv4 address or a [bracketed] IPv6 address, "
+    "optionally followed by :port (1-65535)"
 )
-_IPV4 = re.compile(r"^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$")
-_IPV6 = re.compile(r"^\[[0-9A-Fa-f:.]{2,45}\]$")
+
+
+def _dns_name_problem(host, max_length):
+    """What is wrong with host as a lower-case DNS name ('' if nothing), without ports."""
+    if len(host) > max_length:
+        return f"it is {len(host)} characters long, at most {max_length} are allowed"
+    long_labels = [label for label in host.split(".") if len(label) > 63]
+    if long_labels:
+        return f"a label has {len(long_labels[0])} characters, at most 63 are allowed"
+    if not host.isascii():
+        return "it holds characters outside ASCII (write an IDN in its xn-- form)"
+    if _DNS_NAME.fullmatch(host.lower()) and host != host.lower():
+        return f"it holds upper-case letters: write it in lower case ({host.lower()})"
+    if not _DNS_NAME.fullmatch(host):
+        return "labels hold only letters, digits and '-', and neither start nor end with '-'"
+    return ""
+
+
+def _split_port(value):
+    """(host, port or None) of a server name; the port is the text after the last ':' that
+    follows a bracketed IPv6 literal or a host without other colons."""
+    if value.startswith("["):
+        close = value.find("]")
+        if close != -1 and value[close + 1 : close + 2] == ":":
+            return value[: close + 1], value[close + 2 :]
+        return value, None
+    if value.count(":") == 1:
+        host, port = value.split(":")
+        return host, port
+    return value, None
+
+
+def _ip_literal_problem(host):
+    """None if host is not an IP literal, '' if it is a valid one, else what is wrong."""
+    if host.startswith("["):
+        if not host.endswith("]"):
+            return "a '[' opens an IPv6 literal that no ']' closes"
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            try:
+                ipaddress.IPv4Address(host[1:-1])
+            except ValueError:
+                return "the brackets hold no valid IPv6 address"
+            return "an IPv4 address is written without brackets (only IPv6 takes them)"
+        return ""
+    if re.fullmatch(r"[0-9.]+", host, re.ASCII) and host.count(".") == 3:
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return "it looks like an IPv4 address but is not one"
+        return ""
+    if ":" in host:
+        return "an IPv6 address must be written in brackets, e.g. [2001:db8::1]"
+    return None
 
 
 def checked_server_name(value, name="matrix_server_name"):
     """Return value if it is a valid Matrix server name, else raise naming the variable."""
     if not isinstance(value, str) or not value:
         raise HomeserverConfigError(f"{name} must be a non-empty string, got {value!r}")
-    host, port = value, None
-    if not value.startswith("[") and value.count(":") == 1:
-        host, port = value.split(":")
-    elif value.startswith("[") and "]:" in value:
-        host, port = value.rsplit(":", 1)
-    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
-        raise HomeserverConfigError(f"{name} {value!r} has an invalid port {port!r}")
-    if not (_HOSTNAME.match(host) or _IPV4.match(host) or _IPV6.match(host)):
+
+    def refuse(reason):
         raise HomeserverConfigError(
-            f"{name} {value!r} is not a valid Matrix server name: expected a DNS name such as "
-            "example.com (optionally with :port), an IPv4 address or a [bracketed] IPv6 address"
+            f"{name} {value!r} is not a valid Matrix server name: {reason}; expected {_SERVER_NAME_SHAPE}"
+        )
+
+    host, port = _split_port(value)
+    if port is not None and not (_PORT.fullmatch(port) and 0 < int(port) < 65536):
+        raise HomeserverConfigError(
+            f"{name} {value!r} has an invalid port {port!r}: expected 1-65535 in ASCII digits"
+        )
+    if len(value) > SERVER_NAME_MAX:
+        refuse(f"it is {len(value)} characters long, at most {SERVER_NAME_MAX} are allowed")
+    ip_problem = _ip_literal_problem(host)
+    if ip_problem is None:
+        dns_problem = _dns_name_problem(host, SERVER_NAME_MAX)
+        if dns_problem:
+            refuse(dns_problem)
+    elif ip_problem:
+        refuse(ip_problem)
+    return str.__str__(value)
+
+
+def checked_host(value, name):
+    """Return value if it is a lower-case DNS name without port (an Ingress host, the
+    target of a delegation), else raise naming the variable."""
+    if not isinstance(value, str) or not value:
+        raise HomeserverConfigError(f"{name} must be a non-empty string, got {value!r}")
+    problem = _dns_name_problem(value, HOST_MAX)
+    if not problem and _ip_literal_problem(value) == "":
+        problem = "an IP address cannot be an Ingress host"
+    if problem:
+        raise HomeserverConfigError(
+            f"{name} {value!r} is not a valid host name: {problem}; expected a lower-case DNS "
+            f"name such as matrix.example.com (labels of at most 63 letters, digits and '-', "
+            f"at most {HOST_MAX} characters, no port)"
         )
     return str.__str__(value)

@@ -9,6 +9,8 @@ Jinja tests (plugins/test/kube.py) and anything else that needs the grammar:
     k8s_subdomain(value)  an RFC 1123 DNS subdomain: a Secret or ConfigMap name
     k8s_quantity(value)   a resource quantity such as 10Gi or 1.5G
     go_duration(value)    a Go duration as Helm takes it (10m, 1m30s, 500ms, 1.5h)
+    image_repository(v)   an image name as a reference holds it (registry/path, lower case)
+    image_tag(value)      an image tag (a string or an integer such as 17)
     duration_seconds(d)   that duration in whole seconds, for modules that take seconds
     unready_pods(pods)    the names of the pods without a Ready=True condition
 
@@ -30,6 +32,18 @@ _SUBDOMAIN_MAX = 253
 _QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?")
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(h|ms|m|s)")
 _DURATION_UNITS = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+# The image reference grammar of the OCI distribution specification (as containerd and
+# Docker parse it): an optional registry host[:port], then lower-case path components
+# separated by '/', each made of alphanumerics joined by '.', '_', '__' or dashes. A tag is
+# 1 to 128 of letters, digits, '_', '.', '-', not starting with '.' or '-'.
+# charts/schema/definitions/image.json holds the same two patterns.
+_REGISTRY = (
+    r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?"
+)
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
+_IMAGE_REPOSITORY = re.compile(rf"(?:{_REGISTRY}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*", re.ASCII)
+_IMAGE_REPOSITORY_MAX = 255
+_IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", re.ASCII)
 
 
 class KubeError(MatrixK8sError):
@@ -50,6 +64,21 @@ def k8s_subdomain(value):
 
 def k8s_quantity(value):
     return isinstance(value, str) and _QUANTITY.fullmatch(value) is not None
+
+
+def image_repository(value):
+    return (
+        isinstance(value, str)
+        and len(value) <= _IMAGE_REPOSITORY_MAX
+        and _IMAGE_REPOSITORY.fullmatch(value) is not None
+    )
+
+
+def image_tag(value):
+    """True for a tag a reference can hold; an integer counts (YAML reads `tag: 17` so)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return isinstance(value, str) and _IMAGE_TAG.fullmatch(value) is not None
 
 
 def go_duration(value):

@@ -28,7 +28,7 @@ SEED_BYTES = 32
 # Synapse's own generator names keys "a_" + 4 random characters; a version may be any
 # run of letters, digits and underscores (the Matrix key ID grammar).
 _KEY_ID_ALPHABET = string.ascii_letters + string.digits
-_VERSION = re.compile(r"^[A-Za-z0-9_]{1,255}$")
+_VERSION = re.compile(r"[A-Za-z0-9_]{1,255}")
 
 
 class SigningKeyError(MatrixK8sError):
@@ -47,48 +47,79 @@ def _decode_b64(text: str) -> bytes:
 def signing_key_generate(algorithm=ALGORITHM, key_id=None) -> str:
     """Return a new key line; the seed comes from the operating system's CSPRNG."""
     if algorithm != ALGORITHM:
-        raise SigningKeyError(f"only {ALGORITHM} signing keys exist in Matrix, got {algorithm!r}")
+        raise SigningKeyError(f"only {ALGORITHM} signing keys exist in Matrix (algorithm)")
     if key_id is None:
         key_id = "a_" + "".join(secrets.choice(_KEY_ID_ALPHABET) for _position in range(4))
-    elif not _VERSION.match(str(key_id)):
-        raise SigningKeyError(f"key_id {key_id!r} may hold only letters, digits and underscores")
+    elif not _VERSION.fullmatch(str(key_id)):
+        raise SigningKeyError("key_id may hold only 1 to 255 letters, digits and underscores")
     return f"{ALGORITHM} {key_id} {unpadded_b64(secrets.token_bytes(SEED_BYTES))}"
+
+
+_POSITIONS = ("first", "second", "third")
+_SHAPE = f"'{ALGORITHM} <version> <base64 seed>'"
+
+
+def _looks_like_seed(text):
+    """True if text decodes as base64 to exactly one seed (so it must never be shown)."""
+    try:
+        return len(_decode_b64(text)) == SEED_BYTES
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _field_problem(name, position, field, expected):
+    """Describe a bad field by position, expected shape and length, never by its text.
+
+    A field in the wrong place may be the seed (`<seed> ed25519 a_x`), so no field of the
+    line is ever quoted, whatever the position.
+    """
+    hint = ""
+    if _looks_like_seed(field):
+        hint = f" (it has the length and shape of a seed: the order is {_SHAPE})"
+    return (
+        f"{name}: the {_POSITIONS[position]} field must be {expected}; "
+        f"it is another {len(field)}-character text{hint}"
+    )
+
+
+def signing_key_problem(line, name="signing_key_value") -> str:
+    """Return what is wrong with a key line ('' when nothing is), without quoting it.
+
+    The roles call this under no_log and show only its answer, which is built from fixed
+    words, field positions and lengths.
+    """
+    if not isinstance(line, str):
+        return f"{name} must be a string, got {type(line).__name__}"
+    lines = [part for part in line.strip().splitlines() if part.strip()]
+    if len(lines) != 1:
+        return f"{name} must hold exactly one key line {_SHAPE}, found {len(lines)} lines"
+    fields = lines[0].split()
+    if len(fields) != 3:
+        return f"{name} must have three fields {_SHAPE}, found {len(fields)}"
+    algorithm, version, seed_b64 = fields
+    if algorithm != ALGORITHM:
+        return _field_problem(name, 0, algorithm, f"'{ALGORITHM}'")
+    if not _VERSION.fullmatch(version) or _looks_like_seed(version):
+        return _field_problem(name, 1, version, "a key version of 1 to 255 letters, digits and underscores")
+    try:
+        seed = _decode_b64(seed_b64)
+    except (binascii.Error, ValueError):
+        return f"{name}: the third field (the seed, {len(seed_b64)} characters) is not valid base64"
+    if len(seed) != SEED_BYTES:
+        return f"{name}: the seed must decode to {SEED_BYTES} bytes, it decodes to {len(seed)}"
+    return ""
 
 
 def parse(line, name="signing_key_value"):
     """Return (version, seed bytes) of a key line, or raise naming the variable.
 
-    The message never repeats the key material: it may end up in a log.
+    The message never repeats any field of the line: it may end up in a log.
     """
-    if not isinstance(line, str):
-        raise SigningKeyError(f"{name} must be a string, got {type(line).__name__}")
-    lines = [part for part in line.strip().splitlines() if part.strip()]
-    if len(lines) != 1:
-        raise SigningKeyError(
-            f"{name} must hold exactly one key line '{ALGORITHM} <version> <base64 seed>', "
-            f"found {len(lines)} lines"
-        )
-    fields = lines[0].split()
-    if len(fields) != 3:
-        raise SigningKeyError(
-            f"{name} must have three fields '{ALGORITHM} <version> <base64 seed>', found {len(fields)}"
-        )
-    algorithm, version, seed_b64 = fields
-    if algorithm != ALGORITHM:
-        raise SigningKeyError(f"{name} must start with '{ALGORITHM}', found {algorithm!r}")
-    if not _VERSION.match(version):
-        raise SigningKeyError(
-            f"{name} has an invalid key version {version!r}: use letters, digits and underscores"
-        )
-    try:
-        seed = _decode_b64(seed_b64)
-    except (binascii.Error, ValueError):
-        raise SigningKeyError(f"{name}: the third field is not valid base64") from None
-    if len(seed) != SEED_BYTES:
-        raise SigningKeyError(
-            f"{name}: the seed must decode to {SEED_BYTES} bytes, it decodes to {len(seed)}"
-        )
-    return version, seed
+    problem = signing_key_problem(line, name)
+    if problem:
+        raise SigningKeyError(problem)
+    version, seed_b64 = line.split()[1:]
+    return version, _decode_b64(seed_b64)
 
 
 def signing_key_canonical(line, name="signing_key_value") -> str:

@@ -47,7 +47,7 @@ def test_every_shared_definition_is_used():
 def test_check_names_every_stale_schema(charts_copy):
     # hostname is used by the synapse and well-known charts only.
     definition = charts_copy / "schema" / "definitions" / "hostname.json"
-    changed = json.loads(definition.read_text()) | {"maxLength": 253}
+    changed = json.loads(definition.read_text()) | {"maxLength": 200}
     definition.write_text(json.dumps(changed))
     result = build("--check", "--charts-dir", str(charts_copy))
     assert result.returncode == 1
@@ -59,7 +59,7 @@ def test_check_names_every_stale_schema(charts_copy):
     assert build("--check", "--charts-dir", str(charts_copy)).returncode == 0
     for chart in ("synapse", "well-known"):
         schema = json.loads((charts_copy / chart / "values.schema.json").read_text())
-        assert schema["definitions"]["hostname"]["maxLength"] == 253
+        assert schema["definitions"]["hostname"]["maxLength"] == 200
 
 
 def test_an_unknown_reference_is_refused(charts_copy):

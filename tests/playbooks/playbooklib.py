@@ -130,3 +130,23 @@ def run_playbook(
                     )
         run.stats = data.get("stats", {})
     return run
+
+
+def namespace_state(core, apps, namespace):
+    """Every object in the namespace that a run could change, with its version: a run that
+    must change nothing leaves this equal."""
+    state = {}
+    for kind, items in (
+        ("Secret", core.list_namespaced_secret(namespace).items),
+        ("ConfigMap", core.list_namespaced_config_map(namespace).items),
+        ("PersistentVolumeClaim", core.list_namespaced_persistent_volume_claim(namespace).items),
+        ("Service", core.list_namespaced_service(namespace).items),
+    ):
+        state.update({(kind, o.metadata.name): o.metadata.resource_version for o in items})
+    # Workloads: their status moves on its own; only a spec change bumps the generation.
+    for kind, items in (
+        ("Deployment", apps.list_namespaced_deployment(namespace).items),
+        ("StatefulSet", apps.list_namespaced_stateful_set(namespace).items),
+    ):
+        state.update({(kind, o.metadata.name): o.metadata.generation for o in items})
+    return state

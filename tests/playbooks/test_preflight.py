@@ -112,6 +112,59 @@ CASES = {
         "well_known",
         ["well_known_support"],
     ),
+    # Issue 12, "Further": references that cannot hold an image, an admin Secret shared by
+    # two usernames, a redirected m.homeserver, a signing key inline with strict mode off.
+    "image tag with a space": ({"synapse_image_tag": "v1.163.2 latest"}, "synapse", ["synapse_image_tag"]),
+    "image tag starting with a dash": (
+        {"well_known_image_tag": "-alpine"},
+        "well_known",
+        ["well_known_image_tag"],
+    ),
+    "image tag with a digest": (
+        {"synapse_image_tag": "v1@sha256:" + "0" * 64},
+        "synapse",
+        ["synapse_image_tag"],
+    ),
+    "image repository with upper case": (
+        {"postgres_image_repository": "docker.io/Library/postgres"},
+        "postgres",
+        ["postgres_image_repository"],
+    ),
+    "image repository with a space": (
+        {"well_known_image_repository": "docker.io/nginxinc/nginx unprivileged"},
+        "well_known",
+        ["well_known_image_repository"],
+    ),
+    "image repository with a tag": (
+        {"synapse_image_repository": "docker.io/matrixdotorg/synapse:latest"},
+        "synapse",
+        ["synapse_image_repository"],
+    ),
+    "two admins sharing one generated Secret": (
+        {"synapse_admin_users": [{"username": "alice.smith"}, {"username": "alice_smith"}]},
+        "synapse",
+        ["alice.smith and alice_smith (synapse-admin-alice-smith)", "password_secret_name"],
+    ),
+    "well_known_client_extra redirecting m.homeserver": (
+        {"well_known_client_extra": {"m.homeserver": {"base_url": "https://elsewhere.example"}}},
+        "well_known",
+        ["well_known_client_extra", "m.homeserver", "well_known_client_base_url"],
+    ),
+    "inline signing_key with strict mode off": (
+        {"synapse_homeserver_strict": False, "synapse_homeserver": {"signing_key": "ed25519 a_x y"}},
+        "synapse",
+        ["signing_key", "matrix_signing_key_secret"],
+    ),
+    "signing_key_path with strict mode off": (
+        {"synapse_homeserver_strict": False, "synapse_homeserver": {"signing_key_path": "/data/k"}},
+        "synapse",
+        ["signing_key_path", "matrix_signing_key_secret"],
+    ),
+    "old_signing_keys with strict mode off": (
+        {"synapse_homeserver_strict": False, "synapse_homeserver": {"old_signing_keys": {}}},
+        "synapse",
+        ["old_signing_keys", "signing_key_rotate"],
+    ),
     "well_known mode synapse with Synapse not serving it": (
         {"matrix_well_known_mode": "synapse", "synapse_serve_server_wellknown": False},
         "synapse",
@@ -120,8 +173,9 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize(("extra_vars", "role", "needles"), CASES.values(), ids=list(CASES))
-def test_mistake_fails_in_validation(extra_vars, role, needles, tmp_path, unreachable_kubeconfig):
+def _refused_offline(extra_vars, tmp_path, unreachable_kubeconfig):
+    """Run site.yml with extra_vars; it must fail without reaching for the cluster (no
+    module of kubernetes.core, no read). Returns the run and the task that explains why."""
     run = run_playbook(
         "site.yml",
         extra_vars={"matrix_kubeconfig": str(unreachable_kubeconfig), **extra_vars},
@@ -131,6 +185,15 @@ def test_mistake_fails_in_validation(extra_vars, role, needles, tmp_path, unreac
     # The merge runs in a no_log task (the merged file may hold secrets): its rescue explains.
     failed = run.explained_failure
     assert failed is not None, run.describe()
+    assert "Cannot reach the Kubernetes API" not in run.stdout
+    assert not [t for t in run.tasks if t.action.startswith("kubernetes.core.")], run.describe()
+    assert not [t for t in run.tasks if "/tasks/read.yml" in t.path], run.describe()
+    return run, failed
+
+
+@pytest.mark.parametrize(("extra_vars", "role", "needles"), CASES.values(), ids=list(CASES))
+def test_mistake_fails_in_validation(extra_vars, role, needles, tmp_path, unreachable_kubeconfig):
+    run, failed = _refused_offline(extra_vars, tmp_path, unreachable_kubeconfig)
     assert f"matrixk8s.synapse.{role} :" in failed.name, run.describe()
     assert failed.path.split(":")[0].endswith(f"roles/{role}/tasks/validate.yml"), run.describe()
     # Every failed task is the role's validation (a failed merge and its explanation).
@@ -139,10 +202,6 @@ def test_mistake_fails_in_validation(extra_vars, role, needles, tmp_path, unreac
     )
     for needle in needles:
         assert needle in failed.message, run.describe()
-    assert "Cannot reach the Kubernetes API" not in run.stdout
-    # Nothing reached for the cluster: no module of kubernetes.core, no read.
-    assert not [t for t in run.tasks if t.action.startswith("kubernetes.core.")], run.describe()
-    assert not [t for t in run.tasks if "/tasks/read.yml" in t.path], run.describe()
 
 
 def test_valid_input_passes_validation_then_stops_at_the_cluster_probe(tmp_path, unreachable_kubeconfig):
@@ -170,7 +229,10 @@ def test_valid_input_passes_validation_then_stops_at_the_cluster_probe(tmp_path,
     assert str(unreachable_kubeconfig) in explained[0].message
     # Every role was validated before the first cluster access.
     validated = {
-        t.name.split(" :")[0] for t in run.tasks[: run.tasks.index(probe[0])] if "validate.yml" in t.path
+        t.name.split(" :")[0]
+        for t in run.tasks[: run.tasks.index(probe[0])]
+        # An include_role task (the misspelt-variable check) carries no role prefix.
+        if "validate.yml" in t.path and t.action != "ansible.builtin.include_role"
     }
     assert validated == {
         f"matrixk8s.synapse.{r}" for r in ("postgres", "signing_key", "synapse", "well_known")
@@ -204,3 +266,22 @@ def test_other_playbooks_validate_first_too(playbook, tmp_path, unreachable_kube
     assert run.returncode != 0
     assert "did you mean enable_registration" in run.explained_failure.message, run.describe()
     assert not [t for t in run.tasks if t.action.startswith("kubernetes.core.")]
+
+
+# Issue 12, "Further": a misspelt role variable was ignored silently.
+MISSPELT = {
+    "synapse_homserver": ({"synapse_homserver": {"enable_registration": True}}, "synapse_homeserver"),
+    "postgres_storge_size": ({"postgres_storge_size": "5Gi"}, "postgres_storage_size"),
+    "well_known_client_extras": ({"well_known_client_extras": {}}, "well_known_client_extra"),
+    "signing_key_rotat": ({"signing_key_rotat": True}, "signing_key_rotate"),
+}
+
+
+@pytest.mark.parametrize(("extra_vars", "meant"), MISSPELT.values(), ids=list(MISSPELT))
+def test_misspelt_role_variable_is_refused_with_did_you_mean(
+    extra_vars, meant, tmp_path, unreachable_kubeconfig
+):
+    run, failed = _refused_offline(extra_vars, tmp_path, unreachable_kubeconfig)
+    assert failed.path.split(":")[0].endswith("roles/_common/tasks/check_variables.yml"), run.describe()
+    (name,) = extra_vars
+    assert f"{name} (did you mean {meant}?)" in failed.message, failed.message

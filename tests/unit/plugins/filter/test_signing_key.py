@@ -21,6 +21,7 @@ RFC8032_LINE = "ed25519 a_test " + base64.b64encode(RFC8032_SEED).decode().rstri
 def test_each_filter_has_the_name_of_its_function():
     assert set(FILTERS) == {
         "signing_key_canonical",
+        "signing_key_problem",
         "signing_key_verify_key",
         "signing_key_id",
         "signing_key_old_entry",
@@ -56,12 +57,19 @@ def test_canonical_drops_padding_and_extra_whitespace():
             "ed25519 a_test",
             "signing_key_value must have three fields 'ed25519 <version> <base64 seed>', found 2",
         ),
-        ("rsa a_test AAAA", "signing_key_value must start with 'ed25519', found 'rsa'"),
+        (
+            "rsa a_test AAAA",
+            "signing_key_value: the first field must be 'ed25519'; it is another 3-character text",
+        ),
         (
             "ed25519 a-test " + RFC8032_LINE.split()[2],
-            "signing_key_value has an invalid key version 'a-test'",
+            "signing_key_value: the second field must be a key version of 1 to 255 letters, digits "
+            "and underscores; it is another 6-character text",
         ),
-        ("ed25519 a_test !!!notbase64", "signing_key_value: the third field is not valid base64"),
+        (
+            "ed25519 a_test !!!notbase64",
+            "signing_key_value: the third field (the seed, 12 characters) is not valid base64",
+        ),
         ("ed25519 a_test AAAA", "signing_key_value: the seed must decode to 32 bytes, it decodes to 3"),
         (42, "signing_key_value must be a string, got int"),
     ],
@@ -80,7 +88,7 @@ def test_error_never_repeats_the_key_material():
 
 
 def test_canonical_names_the_variable_it_is_given():
-    with pytest.raises(AnsibleFilterError, match="^vault_signing_key must start with"):
+    with pytest.raises(AnsibleFilterError, match="^vault_signing_key: the first field must be"):
         FILTERS["signing_key_canonical"]("rsa a b", name="vault_signing_key")
 
 

@@ -31,7 +31,14 @@ LAW = settings(max_examples=300, deadline=None)
 
 
 def test_each_test_has_the_name_of_its_function():
-    assert set(TESTS) == {"k8s_name", "k8s_subdomain", "k8s_quantity", "go_duration"}
+    assert set(TESTS) == {
+        "k8s_name",
+        "k8s_subdomain",
+        "k8s_quantity",
+        "go_duration",
+        "image_repository",
+        "image_tag",
+    }
     for name, function in TESTS.items():
         assert function.__wrapped__ is getattr(kube, name)
 
@@ -137,3 +144,83 @@ def _seconds_spelled_out(text):
 def test_ansible_evaluates_the_tests_by_fqcn(expression, expected):
     # Ansible's own templating, which finds the tests through the collection loader.
     assert Templar(loader=DataLoader()).template(trust_as_template(expression)) is expected
+
+
+# --- image references (issue 12: tags with spaces passed role and chart) ---------------------
+
+GOOD_REPOSITORIES = [
+    "postgres",
+    "docker.io/library/postgres",
+    "docker.io/matrixdotorg/synapse",
+    "localhost:5000/a/b",
+    "Registry.Example.com:443/team/app",
+    "ghcr.io/element-hq/synapse",
+    "a/b__c/d--e/f.g",
+]
+BAD_REPOSITORIES = [
+    "",
+    "docker.io/Library/postgres",
+    "docker.io/nginxinc/nginx unprivileged",
+    "docker.io/matrixdotorg/synapse:latest",
+    "docker.io/matrixdotorg/synapse@sha256:" + "0" * 64,
+    "docker.io/library/postgres\n",
+    "/postgres",
+    "postgres/",
+    "a//b",
+    "a/-b",
+    "a/b.",
+    "a/" + "b" * 254,
+    None,
+    5,
+]
+GOOD_TAGS = ["17", 17, "v1.163.2", "1.29.5-alpine", "_x", "a" * 128, "latest"]
+BAD_TAGS = [
+    "",
+    "v1.163.2 latest",
+    "-alpine",
+    ".hidden",
+    "a" * 129,
+    "v1@sha256:00",
+    "v1\n",
+    "é",
+    True,
+    None,
+    1.5,
+]
+
+
+IMAGE_CASES = [
+    *(("image_repository", value, True) for value in GOOD_REPOSITORIES),
+    *(("image_repository", value, False) for value in BAD_REPOSITORIES),
+    *(("image_tag", value, True) for value in GOOD_TAGS),
+    *(("image_tag", value, False) for value in BAD_TAGS),
+]
+
+
+@pytest.mark.parametrize(("test", "value", "expected"), IMAGE_CASES, ids=repr)
+def test_image_references_hold_only_what_a_reference_can(test, value, expected):
+    assert TESTS[test](value) is expected
+
+
+def test_image_schema_patterns_agree_with_the_tests():
+    """charts/schema/definitions/image.json holds the same grammar (Helm's regular expressions
+    and Python's agree on these patterns)."""
+    import json
+    import pathlib
+
+    definition = json.loads(
+        (pathlib.Path(kube.__file__).parents[2] / "charts/schema/definitions/image.json").read_text()
+    )["properties"]
+    repository, tag = definition["repository"], definition["tag"]
+    # Go's "$" ends the text; Python's also matches before a final newline.
+    repository_pattern = repository["pattern"].replace("$", r"\Z")
+    tag_pattern = tag["pattern"].replace("$", r"\Z")
+    for value in GOOD_REPOSITORIES + BAD_REPOSITORIES:
+        if isinstance(value, str):
+            by_schema = (
+                len(value) <= repository["maxLength"] and re.search(repository_pattern, value) is not None
+            )
+            assert by_schema == kube.image_repository(value), value
+    for value in GOOD_TAGS + BAD_TAGS:
+        if isinstance(value, str):
+            assert (re.search(tag_pattern, value) is not None) == kube.image_tag(value), value
