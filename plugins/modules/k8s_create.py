@@ -56,11 +56,11 @@ existing:
   returned: always
 """
 
-import copy
+import copy  # noqa: E402 - Ansible reads DOCUMENTATION first
 
-from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC  # noqa: E402
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client  # noqa: E402
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule  # noqa: E402
 
 _CONFLICT = 409
 
@@ -72,11 +72,8 @@ def _create_all(client, namespace, definitions, check_mode):
         body.setdefault("metadata", {})["namespace"] = namespace
         resource = client.resource(body["kind"], body["apiVersion"])
         name = body["metadata"]["name"]
-        if check_mode:
-            # A server-side dry run would still answer AlreadyExists correctly.
-            params = {"dry_run": "All"}
-        else:
-            params = {}
+        # In --check a server-side dry run still answers AlreadyExists correctly.
+        params = {"dry_run": "All"} if check_mode else {}
         try:
             client.create(resource, body, namespace=namespace, **params)
             created.append(name)

@@ -44,7 +44,9 @@ def _purge(core):
 def _backup(name):
     """The Secret as a user saves it (kubectl get -o json), minus what the server owns."""
     secret = json.loads(_kubectl("get", "secret", name, "-o", "json"))
-    secret["metadata"] = {k: v for k, v in secret["metadata"].items() if k in ("name", "labels", "annotations")}
+    secret["metadata"] = {
+        k: v for k, v in secret["metadata"].items() if k in ("name", "labels", "annotations")
+    }
     return secret
 
 
@@ -69,7 +71,12 @@ def test_a_secret_created_between_read_and_write_is_not_overwritten(clean, core,
         args=[
             "-e",
             json.dumps(
-                {"race_role": role, "race_secret": secret, "race_kubectl": KUBECTL, "matrix_kubeconfig": KUBECONFIG}
+                {
+                    "race_role": role,
+                    "race_secret": secret,
+                    "race_kubectl": KUBECTL,
+                    "matrix_kubeconfig": KUBECONFIG,
+                }
             ),
         ],
         env={"ANSIBLE_COLLECTIONS_PATH": str(REPO / "playbooks/collections")},
@@ -78,9 +85,12 @@ def test_a_secret_created_between_read_and_write_is_not_overwritten(clean, core,
         assert run.returncode != 0, run.describe()
         failure = run.explained_failure
         assert failure.name.endswith(f"Explain why Secret {secret} was not created"), run.describe()
-        assert secret in failure.message and "another run created it" in failure.message, failure.message
+        assert secret in failure.message, failure.message
+        assert "another run created it" in failure.message, failure.message
         data = core.read_namespaced_secret(secret, NAMESPACE).data
-        assert {k: base64.b64decode(v).decode() for k, v in data.items()} == {"marker": "created-by-the-other-run"}
+        assert {k: base64.b64decode(v).decode() for k, v in data.items()} == {
+            "marker": "created-by-the-other-run"
+        }
     finally:
         _kubectl("delete", "secret", secret, "--ignore-not-found")
 
@@ -109,13 +119,18 @@ def test_a_deleted_secret_of_a_deployment_stops_the_run_before_any_write(
         assert run.returncode != 0, run.describe()
         failure = run.explained_failure
         assert failure.path.endswith("refuse_regeneration.yml:9"), run.describe()
-        for expected in (secret, "Helm release synapse", "PersistentVolumeClaim", "kubectl", regenerate_input):
+        for expected in (
+            secret,
+            "Helm release synapse",
+            "PersistentVolumeClaim",
+            "kubectl",
+            regenerate_input,
+        ):
             assert expected in failure.message, failure.message
         assert not any(t.changed for t in run.tasks), run.describe()
         assert namespace_state(core, apps, NAMESPACE) == before
-        assert (("Secret", secret) not in before) and core.list_namespaced_secret(
-            NAMESPACE, field_selector=f"metadata.name={secret}"
-        ).items == []
+        assert ("Secret", secret) not in before
+        assert core.list_namespaced_secret(NAMESPACE, field_selector=f"metadata.name={secret}").items == []
     finally:
         _restore(saved)
     # Restored from the backup, the next run converges without changing the Secret.
