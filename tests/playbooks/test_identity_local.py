@@ -84,7 +84,8 @@ def test_a_secret_created_between_read_and_write_is_not_overwritten(clean, core,
     try:
         assert run.returncode != 0, run.describe()
         failure = run.explained_failure
-        assert failure.name.endswith(f"Say that another run created it first, for Secret {secret}"), run.describe()
+        explained = f"Say that another run created it first, for Secret {secret}"
+        assert failure.name.endswith(explained), run.describe()
         assert secret in failure.message, failure.message
         assert "another run created it" in failure.message, failure.message
         data = core.read_namespaced_secret(secret, NAMESPACE).data
