@@ -33,7 +33,8 @@ options:
     default: false
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
-author: matrixk8s.synapse contributors
+author: matrixk8s.synapse contributors (@matrixk8s)
+version_added: 0.1.0
 """
 
 EXAMPLES = r"""
