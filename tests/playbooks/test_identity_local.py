@@ -103,14 +103,14 @@ def deployed(clean):
 
 
 @pytest.mark.parametrize(
-    ("secret", "regenerate_input"),
+    ("secret", "regenerate_input", "evidence"),
     [
-        ("synapse-signing-key", "signing_key_regenerate_if_missing"),
-        ("synapse-postgres-password", "postgres_password_regenerate_if_missing"),
+        ("synapse-signing-key", "signing_key_regenerate_if_missing", "Secret synapse-config"),
+        ("synapse-postgres-password", "postgres_password_regenerate_if_missing", "PersistentVolumeClaim"),
     ],
 )
 def test_a_deleted_secret_of_a_deployment_stops_the_run_before_any_write(
-    deployed, core, apps, secret, regenerate_input
+    deployed, core, apps, secret, regenerate_input, evidence
 ):
     saved = _backup(secret)
     _kubectl("delete", "secret", secret)
@@ -123,7 +123,7 @@ def test_a_deleted_secret_of_a_deployment_stops_the_run_before_any_write(
         for expected in (
             secret,
             "Helm release synapse",
-            "PersistentVolumeClaim",
+            evidence,
             "kubectl",
             regenerate_input,
         ):
