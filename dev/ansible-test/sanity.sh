@@ -27,6 +27,13 @@ git ls-files --cached --others --exclude-standard -z \
   | grep -zv '^playbooks/collections/' \
   | xargs -0 cp --no-dereference --parents -t "$tree"
 
+# plugins/modules/k8s_create.py builds on kubernetes.core (its client and auth options):
+# ansible-test resolves a collection's dependencies next to it, under the same root.
+deps="$cache/ansible-test/ansible_collections/kubernetes"
+rm -rf "$deps"
+mkdir -p "$deps"
+cp -r "$("$venv_bin/python" -c 'import ansible_collections.kubernetes.core as c; print(list(c.__path__)[0])')" "$deps/core"
+
 cd "$tree"
 if [ "$#" -eq 0 ]; then
   set -- plugins/
