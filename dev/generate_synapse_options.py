@@ -36,7 +36,12 @@ import sys
 import yaml
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-DEFAULT_SCHEMA = REPO.parent / "shared" / "data" / "synapse-schema" / "synapse-config.schema.yaml"
+_SCHEMA_IN_SHARED = pathlib.Path("shared", "data", "synapse-schema", "synapse-config.schema.yaml")
+# ../shared beside the checkout; from a git worktree (../wt/<name>) the nearest one above it.
+DEFAULT_SCHEMA = next(
+    (p / _SCHEMA_IN_SHARED for p in REPO.parents if (p / _SCHEMA_IN_SHARED).is_file()),
+    REPO.parent / _SCHEMA_IN_SHARED,
+)
 OUTPUT = REPO / "plugins" / "module_utils" / "synapse_options.py"
 
 # Options Synapse reads that its schema does not document. Each needs a reason.
