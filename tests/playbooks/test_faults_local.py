@@ -94,11 +94,12 @@ def _stopped_at_first_cluster_task(run):
         " : Read the namespace, the password Secret and the release, in namespace " in first_cluster.name
     ), first_cluster
     before = run.tasks[: run.tasks.index(first_cluster)]
-    # Only validation (the roles' own and _common's misspelt-variable check), and the
+    # Only validation (the roles' own, _common's misspelt-variable and chart-values checks), and the
     # include of _common that leads to the read.
     assert all(
         "/tasks/validate.yml" in t.path
         or "/roles/_common/tasks/check_variables.yml" in t.path
+        or "/roles/_common/tasks/check_chart_values.yml" in t.path
         or t.action in ("ansible.builtin.validate_argument_spec", "ansible.builtin.include_role")
         for t in before
     ), [(t.name, t.path) for t in before if "/tasks/validate.yml" not in t.path]
