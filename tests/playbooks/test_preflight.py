@@ -260,7 +260,7 @@ def test_chart_values_out_of_schema_fail_in_validation(
 ):
     run, failed = _refused_offline(extra_vars, tmp_path, unreachable_kubeconfig)
     assert failed.path.split(":")[0].endswith("roles/_common/tasks/check_chart_values.yml"), run.describe()
-    assert failed.name.endswith(f"Check the values for chart {chart} against its schema"), failed.name
+    assert failed.name.endswith(f"Check the values against the schema of chart {chart}"), failed.name
     assert needle in failed.message, failed.message
     assert f"the {chart} chart would refuse these values" in failed.message
 
