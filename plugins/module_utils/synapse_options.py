@@ -351,6 +351,7 @@ NESTED_OPTIONS = {
             "password_reset_template_html",
             "password_reset_template_success_html",
             "password_reset_template_text",
+            "redact_content",
             "registration_template_failure_html",
             "registration_template_html",
             "registration_template_success_html",
