@@ -48,8 +48,9 @@ if ! running network-policies; then
 fi
 
 # Its first sync runs once the informers have synced; an error there is only logged, so
-# the rules are checked here: the queue rule must be in the table.
-rules_ready() { nft list chain inet "$table" postrouting 2>/dev/null | grep -qi queue; }
+# the rules are checked here: the queue rule must be in the table. (Only nft's JSON names
+# an x_tables target in an inet table; its text output cannot render it.)
+rules_ready() { nft -j list chain inet "$table" postrouting 2>/dev/null | grep -qF '"name": "NFQUEUE"'; }
 wait_for 30 "kube-network-policies' nftables rules" rules_ready ||
   die "kube-network-policies did not install its rules; log $node_logs/network-policies.log: $(tail -n 5 "$node_logs/network-policies.log")"
 log "kube-network-policies enforces NetworkPolicies (nfqueue $queue_id, table inet $table)"
