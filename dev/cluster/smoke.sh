@@ -121,15 +121,15 @@ refused_here() {
     echo "ip route get $1 finds a route: $route"; return 1
   fi
   [[ $route == *"No route to host"* ]] || { echo "ip route get $1: $route (want: No route to host)"; return 1; }
-  ip -4 route show match "$1" | head -n 1 | grep -q '^unreachable ' ||
-    { echo "best route for $1 is not unreachable: $(ip -4 route show match "$1")"; return 1; }
+  ip -4 route show match "$1" | grep -q '^unreachable ' ||
+    { echo "no unreachable route covers $1: $(ip -4 route show match "$1")"; return 1; }
   start=$EPOCHREALTIME
   out=$(timeout 5 bash -c "exec 3<>/dev/tcp/$1/80" 2>&1) && { echo "connected to $1:80"; return 1; }
   elapsed_ms=$(( (${EPOCHREALTIME/./} - ${start/./}) / 1000 ))
   [[ $out == *"No route to host"* || $out == *"Network is unreachable"* ]] ||
     { echo "connect to $1:80 failed otherwise (after ${elapsed_ms} ms): ${out:-timed out}"; return 1; }
   ((elapsed_ms < 1000)) || { echo "connect to $1:80 took ${elapsed_ms} ms to fail"; return 1; }
-  echo "$1: ${out##*: } after ${elapsed_ms} ms; $(ip -4 route show match "$1" | head -n 1)"
+  echo "$1: ${out##*: } after ${elapsed_ms} ms; $(ip -4 route show match "$1" | grep '^unreachable ')"
 }
 cluster_addresses_stay_here() {
   local ip

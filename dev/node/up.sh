@@ -173,9 +173,12 @@ healthzBindAddress: 127.0.0.1:10256
 CFG
 start kube-proxy "$bin/kube-proxy" --config "$node_dir/etc/kube-proxy.yaml"
 
-# --- NetworkPolicy enforcement (kube-network-policies; network-policies/start.sh says how)
-"$here/../node/network-policies/start.sh"
+# --- NetworkPolicy enforcement (kube-network-policies; network-policies/start.sh says how).
+# Its start (ServiceAccount token, informers, rules: about 6 s) overlaps the kubelet's.
+"$here/../node/network-policies/start.sh" &
+enforcer_start=$!
 
 wait_for 90 "node $node_name to be Ready" kctl wait --for=condition=Ready "node/$node_name" --timeout=1s ||
   die "node $node_name is not Ready; log $node_logs/kubelet.log: $(grep -E '^E' "$node_logs/kubelet.log" | tail -n 5)"
+wait "$enforcer_start" || die "kube-network-policies did not start (its error is above)"
 log "node $node_name is Ready (containerd $containerd_sock, DNS $dns_ip)"

@@ -25,6 +25,7 @@ sa_dir="$node_dir/etc/network-policies"
 [[ -e /proc/net/netfilter/nfnetlink_queue ]] ||
   die "the kernel has no nfnetlink_queue (/proc/net/netfilter/nfnetlink_queue): kube-network-policies cannot enforce here"
 
+mkdir -p "$node_run" "$node_logs"
 if ! running network-policies; then
   kctl apply -f "$here/../node/network-policies/rbac.yaml" >/dev/null
   token_ready() { [[ -n $(kctl -n kube-system get secret kube-network-policies-token -o jsonpath='{.data.token}') ]]; }
