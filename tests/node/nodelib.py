@@ -127,7 +127,7 @@ def probe_pod_manifest(name: str, labels: dict, host: str, port: int, timeout: f
     """A pod that tries one TCP connection and says whether it got one. It meets Pod
     Security `restricted`, so it runs in any of our namespaces (matrix included)."""
     script = (
-        f"if timeout {timeout:g} bash -c 'exec 3<>/dev/tcp/{host}/{port}'; "
+        f"if timeout {timeout:g} bash -c 'exec 3<>/dev/tcp/{host}/{port}' 2>/dev/null; "
         "then echo probe-connected; else echo probe-not-connected; fi"
     )
     return {
