@@ -56,6 +56,6 @@ for cidr in "$service_cidr" "$pod_cidr"; do
     ip route del unreachable "$cidr" metric "$guard_metric" 2>/dev/null || true
   fi
 done
-if [[ $action == remove && -n $(other_clusters) ]]; then
+if [[ $action == remove && -n $(other_clusters) && -n $(ip -4 route show type unreachable) ]]; then
   log "routes for $service_cidr and $pod_cidr kept: another checkout's cluster runs (pids $(other_clusters | xargs))"
 fi
