@@ -387,8 +387,12 @@ def from_offline_render() -> Artifacts:
     names = render.names
     auth = render.values["postgres"]["auth"]
     job = _admin_job(render.objects)
+    # The synapse role's apply puts the stored password where validate left a placeholder
+    # (roles/synapse/vars/main.yml); a JSON string is a YAML scalar whatever the password.
+    placeholder = yaml.safe_load(render.homeserver_yaml)["database"]["args"]["password"]
+    homeserver_yaml = render.homeserver_yaml.replace(placeholder, json.dumps(database_password))
     store = {
-        names.config_secret: {names.config_key: render.homeserver_yaml},
+        names.config_secret: {names.config_key: homeserver_yaml},
         names.signing_key_secret: {names.signing_key_key: signing_key.signing_key_generate() + "\n"},
         names.secrets_secret: {
             k: secrets.token_urlsafe(48)
