@@ -18,14 +18,27 @@ class _Token(str):
         return "<service account token>"
 
 
+def _remove_pod_security_labels(core):
+    """The scenario's cluster creates the namespace labelled; these tests start without."""
+    labels = core.read_namespace(verifylib.NAMESPACE).metadata.labels or {}
+    patch = {"metadata": {"labels": {k: None for k in labels if k.startswith(PSA)}}}
+    core.patch_namespace(verifylib.NAMESPACE, patch)
+    assert not any(k.startswith(PSA) for k in core.read_namespace(verifylib.NAMESPACE).metadata.labels or {})
+
+
 @pytest.fixture(scope="module")
 def token(kube, core):
+    # docs/awx-rbac.yml, applied by the administrator, is what labels the namespace here.
+    _remove_pod_security_labels(core)
     awx_credentials.apply_rbac(kube)
     yield _Token(awx_credentials.mint_token(core))
     awx_credentials.delete_rbac(kube)
 
 
-def test_the_namespace_enforces_restricted(core):
+def test_site_yml_makes_the_namespace_enforce_restricted(core, converge):
+    _remove_pod_security_labels(core)
+    run = converge()
+    assert run.returncode == 0, run.describe()
     labels = core.read_namespace(verifylib.NAMESPACE).metadata.labels or {}
     assert labels.get(PSA + "enforce") == "restricted", labels
     assert labels.get(PSA + "warn") == "restricted", labels
