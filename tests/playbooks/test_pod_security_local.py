@@ -83,7 +83,11 @@ def test_check_mode_refuses_a_namespace_that_does_not_enforce_restricted(deploye
         _kubectl("label", "--overwrite", "namespace", NAMESPACE, f"{PSA}enforce={level}")
     before = namespace_state(core, apps, NAMESPACE)
     labels_before = _labels(core)
-    run = run_playbook("site.yml", args=["-e", "matrix_namespace_pod_security=check"])
+    try:
+        run = run_playbook("site.yml", args=["-e", "matrix_namespace_pod_security=check"])
+        labels_after = _labels(core)
+    finally:
+        _kubectl("label", "--overwrite", "namespace", NAMESPACE, f"{PSA}enforce=restricted")
     assert run.returncode != 0, run.describe()
     failure = run.failed_task
     assert "_common/tasks/read.yml" in failure.path, run.describe()
@@ -91,10 +95,11 @@ def test_check_mode_refuses_a_namespace_that_does_not_enforce_restricted(deploye
     assert "kubectl label --overwrite namespace matrix" in failure.message, failure.message
     assert not any(t.changed for t in run.tasks), run.describe()
     assert namespace_state(core, apps, NAMESPACE) == before
-    assert _labels(core) == labels_before, "check mode must never label"
+    assert labels_after == labels_before, "check mode must never label"
 
 
-def test_check_mode_accepts_a_namespace_that_enforces_restricted(deployed):
+def test_check_mode_accepts_a_namespace_that_enforces_restricted(deployed, core):
+    assert _labels(core)[f"{PSA}enforce"] == "restricted"
     run = run_playbook("site.yml", args=["-e", "matrix_namespace_pod_security=check"])
     assert run.returncode == 0, run.describe()
     assert run.changed == 0, [t.name for t in run.tasks if t.changed]
