@@ -144,6 +144,40 @@ def test_postgres_service_wants_the_password_from_other_addresses(deployed):
         psycopg2.connect(**address, password=password + "-wrong", connect_timeout=10)
 
 
+def test_synapse_database_login_is_not_a_superuser(deployed):
+    """Issue 12: Synapse logs in as the database's owner, an ordinary role; the superuser is
+    another role. Asked both ways: by the superuser in the pod, and by Synapse's login over
+    the Service (the tests below then show Synapse working with it)."""
+    import psycopg2
+
+    (pod,) = pods("app.kubernetes.io/name=postgres")
+    env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0]["env"]}
+    assert env["DATABASE_OWNER"] == "synapse"
+    assert env["POSTGRES_USER"] != "synapse"
+    query = (
+        "SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = 'synapse' "
+        "UNION ALL SELECT false, false, pg_get_userbyid(datdba) = 'synapse' FROM pg_database "
+        "WHERE datname = current_database()"
+    )
+    proc = kubectl(
+        "-n", NAMESPACE, "exec", pod["metadata"]["name"], "-c", "postgres", "--",
+        "psql", "-U", env["POSTGRES_USER"], "-d", env["POSTGRES_DB"], "-AtF", "|", "-c", query,
+    )  # fmt: skip
+    assert proc.stdout.split() == ["f|f|f", "f|f|t"], proc.stdout
+    service = kube_json("-n", NAMESPACE, "get", "service", "synapse-postgres")
+    password = secret_value("synapse-postgres-password", "password")
+    with psycopg2.connect(
+        host=service["spec"]["clusterIP"], port=5432, dbname="synapse", user="synapse",
+        password=password, connect_timeout=10,
+    ) as conn, conn.cursor() as cur:  # fmt: skip
+        cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", ("synapse",))
+        assert cur.fetchone() == (False,)
+        # Synapse created its tables as that role.
+        cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner <> 'synapse'")
+        assert cur.fetchone() == (0,)
+    conn.close()
+
+
 def test_synapse_pod_is_ready_and_answers_health_through_its_service(synapse_url):
     (pod,) = pods("app.kubernetes.io/name=synapse")
     assert pod["spec"]["nodeName"] == NODE_NAME

@@ -387,14 +387,21 @@ def from_offline_render() -> Artifacts:
     names = render.names
     auth = render.values["postgres"]["auth"]
     job = _admin_job(render.objects)
+    # The synapse role's apply puts the stored password where validate left a placeholder
+    # (roles/synapse/vars/main.yml); a JSON string is a YAML scalar whatever the password.
+    placeholder = yaml.safe_load(render.homeserver_yaml)["database"]["args"]["password"]
+    homeserver_yaml = render.homeserver_yaml.replace(placeholder, json.dumps(database_password))
     store = {
-        names.config_secret: {names.config_key: render.homeserver_yaml},
+        names.config_secret: {names.config_key: homeserver_yaml},
         names.signing_key_secret: {names.signing_key_key: signing_key.signing_key_generate() + "\n"},
         names.secrets_secret: {
             k: secrets.token_urlsafe(48)
             for k in ("registration_shared_secret", "macaroon_secret_key", "form_secret")
         },
-        auth["existingSecret"]: {auth["secretKey"]: database_password},
+        auth["existingSecret"]: {
+            auth["secretKey"]: database_password,
+            auth["superuserSecretKey"]: secrets.token_urlsafe(36),
+        },
     }
     register = container(job["spec"]["template"]["spec"], "register")
     password_file = register["command"][register["command"].index("--password-file") + 1]
@@ -449,6 +456,11 @@ def read_cluster(render: RoleRender) -> Artifacts:
         ),
         ("ConfigMap", names.well_known): get("ConfigMap", names.well_known, core.read_namespaced_config_map),
     }
+    # The ConfigMaps the postgres pod mounts (its database-roles.sh).
+    for volume in objects["StatefulSet", names.postgres]["spec"]["template"]["spec"].get("volumes", []):
+        if "configMap" in volume:
+            name = volume["configMap"]["name"]
+            objects["ConfigMap", name] = get("ConfigMap", name, core.read_namespaced_config_map)
     job = _admin_job(render.objects)
     objects["Job", job["metadata"]["name"]] = job
 
@@ -483,6 +495,9 @@ def stale(live: Artifacts, render: RoleRender) -> list[str]:
         found.append(f"Secret {names.config_secret} (homeserver.yaml)")
     if live.well_known_files != render.objects["ConfigMap", names.well_known]["data"]:
         found.append(f"ConfigMap {names.well_known}")
+    for name, data in live.config_maps.items():
+        if ("ConfigMap", name) in render.objects and data != render.objects["ConfigMap", name]["data"]:
+            found.append(f"ConfigMap {name}")
     pod = render.objects["StatefulSet", names.postgres]["spec"]["template"]["spec"]
     plain_env = {e["name"]: e["value"] for e in container(pod, "postgres")["env"] if "value" in e}
     if {k: live.postgres_env.get(k) for k in plain_env} != plain_env:
