@@ -197,6 +197,12 @@ def test_an_error_helm_reports_at_once_is_not_called_a_timeout(versions, apps, t
     assert "Helm refused to install release synapse" in message, message
     assert "did not become Available" not in message
     assert apps.read_namespaced_deployment("synapse", NAMESPACE).metadata.generation == generation
+    # Helm recorded a failed revision; the fixed values are installed again. (And the next
+    # test's helm rollback returns to this deployed revision, not the failed one.)
+    fixed = run_playbook(
+        "site.yml", extra_vars={"synapse_homeserver": {"max_upload_size": "30M"}}, tmp_path=tmp_path
+    )
+    assert fixed.returncode == 0, fixed.describe()
 
 
 def test_a_timeout_says_so_and_how_to_roll_back(versions, core, apps, tmp_path):
