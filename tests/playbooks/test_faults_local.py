@@ -221,7 +221,10 @@ def test_database_never_ready_on_a_fresh_namespace_then_the_cause_is_fixed_in_th
     failed = [t for t in broken.tasks if t.failed][-1]
     assert "PostgreSQL did not become Ready within 5s" in failed.message, broken.describe()
     assert set(_releases()) == {"synapse-postgres"}
-    assert _secret(core, "synapse-config") is None
+    assert not core.list_namespaced_secret(
+        NAMESPACE,
+        label_selector="matrixk8s.synapse/homeserver-config=true,app.kubernetes.io/instance=synapse",
+    ).items
     password = _secret(core, "synapse-postgres-password")
     assert password
 
