@@ -275,8 +275,8 @@ def test_valid_input_passes_validation_then_stops_at_the_cluster_probe(tmp_path,
     assert run.returncode != 0
     probe = [t for t in run.tasks if "/roles/_common/tasks/read.yml" in t.path]
     assert probe, run.describe()
-    # The postgres role's read, the first of the run.
-    assert probe[0].name.endswith("the password Secret and the release, in namespace matrix")
+    # The read of the namespace's lock, the first of the run.
+    assert probe[0].name.endswith("Read the lock (Lease matrixk8s-synapse-lock), in namespace matrix")
     assert probe[0].failed
     failed = [t for t in run.tasks if t.failed][-1]
     assert failed.action == "ansible.builtin.fail", run.describe()
