@@ -30,16 +30,9 @@ except ImportError:  # a controller requirement of the collection (see awx/execu
     jsonschema = None
 
 from ansible_collections.matrixk8s.synapse.plugins.module_utils.errors import MatrixK8sError
-
-_JSON_TYPES = {
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "true or false",
-    "object": "a mapping",
-    "array": "a list",
-    "null": "null",
-}
+from ansible_collections.matrixk8s.synapse.plugins.module_utils.homeserver_config import (
+    JSON_TYPE_WORDS as _JSON_TYPES,
+)
 
 
 class ChartValuesError(MatrixK8sError):

@@ -136,7 +136,8 @@ def _check_protected(override, protected, label, prefix=""):
             _check_protected(value, protected, label, path)
 
 
-_TYPE_WORDS = {
+# JSON schema type names in the words an error message uses (chart_values.py too).
+JSON_TYPE_WORDS = {
     "string": "a string",
     "integer": "an integer",
     "number": "a number",
@@ -184,8 +185,8 @@ def _check_value(value, path, shown, label):
     kind = _json_type(value)
     if types is not None and kind not in types and not (kind == "integer" and "number" in types):
         raise HomeserverConfigError(
-            f"{label} sets '{shown}' to {_TYPE_WORDS[kind]}, but Synapse {SYNAPSE_SCHEMA_VERSION} "
-            f"expects {' or '.join(_TYPE_WORDS[t] for t in types if t != 'null')} there"
+            f"{label} sets '{shown}' to {JSON_TYPE_WORDS[kind]}, but Synapse {SYNAPSE_SCHEMA_VERSION} "
+            f"expects {' or '.join(JSON_TYPE_WORDS[t] for t in types if t != 'null')} there"
         )
     if isinstance(value, Mapping):
         known = NESTED_OPTIONS.get(path)
