@@ -89,7 +89,7 @@ charts: venv tools system-packages ## helm lint/template of every chart, manifes
 	$(PYTEST) tests/charts
 
 playbooks: venv cluster ## syntax, argument specs, preflight failures; site.yml on the local cluster
-	$(PYTEST) tests/playbooks
+	$(PYTEST) -n 2 --dist loadfile tests/playbooks
 
 collection: venv ## ansible-galaxy build + install, filters called by FQCN
 	$(PYTEST) tests/collection

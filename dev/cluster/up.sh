@@ -16,7 +16,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 nodes=${MATRIXK8S_NODES:-2}
-pvs_per_class=${MATRIXK8S_PVS_PER_CLASS:-6}
+pvs_per_class=${MATRIXK8S_PVS_PER_CLASS:-10}
 # MATRIXK8S_REAL_NODE=1: one real node (dev/node/up.sh) instead of the simulated ones,
 # so containers really run. The default stays simulated: no root, no images, seconds.
 real_node=${MATRIXK8S_REAL_NODE:-0}

@@ -2,6 +2,7 @@
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # dev/cluster/volumes.py: the local cluster's volume pool, shared with dev/bench/.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "dev" / "cluster"))
 
-from playbooklib import LOCAL_KUBECONFIG  # noqa: E402
+from playbooklib import LOCAL_KUBECONFIG, NAMESPACE  # noqa: E402
 
 
 @pytest.fixture
@@ -65,7 +66,36 @@ def local_cluster():
         pytest.skip(message)
     from kubernetes import config
 
-    return config.new_client_from_config(config_file=str(LOCAL_KUBECONFIG))
+    api = config.new_client_from_config(config_file=str(LOCAL_KUBECONFIG))
+    if NAMESPACE == "matrix":
+        yield api
+        return
+    # A second xdist worker's namespace: made as dev/cluster/up.sh makes "matrix" (its Pod
+    # Security labels copied), and deleted afterwards with its claims' volumes handed back,
+    # so the next tier (and the real node) find the pool as up.sh left it.
+    from kubernetes import client
+    from volumes import return_released_volumes
+
+    core = client.CoreV1Api(api)
+    labels = core.read_namespace("matrix").metadata.labels or {}
+    labels = {k: v for k, v in labels.items() if k.startswith("pod-security.kubernetes.io/")}
+    try:
+        core.create_namespace({"metadata": {"name": NAMESPACE, "labels": labels}})
+    except client.ApiException as error:
+        if error.status != 409:
+            raise
+    yield api
+    core.delete_namespace(NAMESPACE)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            core.read_namespace(NAMESPACE)
+        except client.ApiException as error:
+            if error.status == 404:
+                break
+            raise
+        time.sleep(1)
+    return_released_volumes(core, NAMESPACE)
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,11 @@ ANSIBLE_PLAYBOOK = str(VENV_BIN / "ansible-playbook")
 PLAYBOOKS = sorted(p.name for p in (REPO / "playbooks").glob("*.yml"))
 INVENTORIES = sorted(p.name for p in (REPO / "inventories").iterdir() if (p / "hosts.yml").is_file())
 LOCAL_KUBECONFIG = REPO / ".local" / "kubeconfig"
+# Under pytest-xdist (`make playbooks` runs two workers, modules kept whole by --dist
+# loadfile) each worker deploys into a namespace of its own, so two modules' deployments
+# never meet. The first worker, and a serial run, use "matrix": inventories/local's.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+NAMESPACE = "matrix" if _WORKER == "gw0" else f"matrix-{_WORKER}"
 
 
 @dataclass
@@ -103,7 +108,11 @@ def run_playbook(
     An inventory given as an absolute path (a test's own inventory directory) is used as is.
     """
     inventory_path = str(inventory) if os.path.isabs(inventory) else f"inventories/{inventory}"
-    cmd = [ANSIBLE_PLAYBOOK, "-i", inventory_path, f"playbooks/{playbook}", *args]
+    cmd = [ANSIBLE_PLAYBOOK, "-i", inventory_path, f"playbooks/{playbook}"]
+    if NAMESPACE != "matrix":
+        # First, so a test's own matrix_namespace (a later -e) still wins.
+        cmd += ["-e", f"matrix_namespace={NAMESPACE}"]
+    cmd += list(args)
     if extra_vars:
         assert tmp_path is not None, "extra_vars need tmp_path"
         vars_file = tmp_path / f"extra-vars-{len(list(tmp_path.glob('extra-vars-*')))}.json"

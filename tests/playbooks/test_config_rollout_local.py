@@ -12,7 +12,7 @@
 
 Skipped unless dev/cluster/up.sh is running (simulated nodes: Jobs complete without
 running, so Synapse's refusal itself is proven on loopback, tests/integration, and on the
-real node, tests/node/test_config_rollout.py). Shares namespace "matrix" with the other
+real node, tests/node/test_config_rollout.py). Shares its namespace (playbooklib.NAMESPACE) with the other
 *_local modules (run in file order); starts and ends by purging.
 """
 
@@ -22,10 +22,9 @@ import subprocess
 
 import pytest
 import yaml
-from playbooklib import REPO, namespace_state, run_playbook
+from playbooklib import NAMESPACE, REPO, namespace_state, run_playbook
 from volumes import return_released_volumes
 
-NAMESPACE = "matrix"
 KUBECTL = str(REPO / ".local/bin/kubectl")
 KUBECONFIG = str(REPO / ".local/kubeconfig")
 HELM = str(REPO / ".local/bin/helm")
@@ -48,7 +47,7 @@ def _kubectl(*args, stdin=None):
 def _purge(core):
     run = run_playbook("uninstall.yml", args=["-e", "purge=true"])
     assert run.returncode == 0, run.describe()
-    return_released_volumes(core)
+    return_released_volumes(core, NAMESPACE)
 
 
 def _config_secrets(core):

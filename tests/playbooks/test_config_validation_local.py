@@ -14,10 +14,9 @@ Skipped unless dev/cluster/up.sh is running. The module converges a deployment f
 """
 
 import pytest
-from playbooklib import run_playbook
+from playbooklib import NAMESPACE, run_playbook
 from volumes import return_released_volumes
 
-NAMESPACE = "matrix"
 # The tests of this module share one deployment (conftest.one_deployment).
 pytestmark = pytest.mark.usefixtures("one_deployment")
 
@@ -71,7 +70,7 @@ def converged(clients):
     yield
     purge = run_playbook("uninstall.yml", args=["-e", "purge=true"])
     assert purge.returncode == 0, purge.describe()
-    return_released_volumes(clients["core"])
+    return_released_volumes(clients["core"], NAMESPACE)
 
 
 def _versions(clients):

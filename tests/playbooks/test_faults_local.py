@@ -16,10 +16,9 @@ import json
 import subprocess
 
 import pytest
-from playbooklib import REPO, namespace_state, releases_the_lock, run_playbook
+from playbooklib import NAMESPACE, REPO, namespace_state, releases_the_lock, run_playbook
 from volumes import return_released_volumes
 
-NAMESPACE = "matrix"
 # The tests of this module share one deployment (conftest.one_deployment).
 pytestmark = pytest.mark.usefixtures("one_deployment")
 # A selector no node matches, and a short wait (the inventory's is 3m).
@@ -32,7 +31,7 @@ NEVER_SCHEDULED = {
 def _purge(core):
     run = run_playbook("uninstall.yml", args=["-e", "purge=true"])
     assert run.returncode == 0, run.describe()
-    return_released_volumes(core)
+    return_released_volumes(core, NAMESPACE)
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +190,7 @@ def test_database_never_ready_stops_before_synapse_and_a_fixed_rerun_loses_nothi
     assert failed.name.startswith("matrixk8s.synapse._common : "), broken.describe()
     assert "PostgreSQL did not become Ready within 5s" in failed.message
     assert "Synapse is not deployed" in failed.message
-    assert "kubectl -n matrix describe pod synapse-postgres-0" in failed.message
+    assert f"kubectl -n {NAMESPACE} describe pod synapse-postgres-0" in failed.message
     after = [t for t in broken.tasks[broken.tasks.index(failed) + 1 :] if not releases_the_lock(t)]
     assert not after, [t.name for t in after]
     assert not [t for t in broken.tasks if "/roles/synapse/tasks/apply.yml" in t.path]

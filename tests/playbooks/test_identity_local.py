@@ -6,7 +6,7 @@
 - A Secret created by another run between a role's read and its write is not overwritten:
   the create-only write fails and the other run's Secret stays as it was.
 
-Skipped unless dev/cluster/up.sh is running. Shares namespace "matrix" with the other
+Skipped unless dev/cluster/up.sh is running. Shares its namespace (playbooklib.NAMESPACE) with the other
 *_local modules (run in file order); starts and ends by purging.
 """
 
@@ -15,10 +15,9 @@ import json
 import subprocess
 
 import pytest
-from playbooklib import REPO, namespace_state, run_playbook
+from playbooklib import NAMESPACE, REPO, namespace_state, run_playbook
 from volumes import return_released_volumes
 
-NAMESPACE = "matrix"
 KUBECTL = str(REPO / ".local/bin/kubectl")
 KUBECONFIG = str(REPO / ".local/kubeconfig")
 pytestmark = pytest.mark.usefixtures("one_deployment")
@@ -38,7 +37,7 @@ def _kubectl(*args, stdin=None):
 def _purge(core):
     run = run_playbook("uninstall.yml", args=["-e", "purge=true"])
     assert run.returncode == 0, run.describe()
-    return_released_volumes(core)
+    return_released_volumes(core, NAMESPACE)
 
 
 def _backup(name):

@@ -9,7 +9,7 @@ uninstall on one namespace.
 - Two site.yml runs started together: one waits for the other (or fails naming it), the
   result is one deployment with one signing key, and no Lease is left.
 
-Skipped unless dev/cluster/up.sh is running. Shares namespace "matrix" with the other
+Skipped unless dev/cluster/up.sh is running. Shares its namespace (playbooklib.NAMESPACE) with the other
 *_local modules (run in file order); starts and ends by purging.
 """
 
@@ -20,10 +20,9 @@ import re
 import time
 
 import pytest
-from playbooklib import namespace_state, run_playbook
+from playbooklib import NAMESPACE, namespace_state, run_playbook
 from volumes import return_released_volumes
 
-NAMESPACE = "matrix"
 LEASE = "matrixk8s-synapse-lock"
 FAKE_HOLDER = "mallory@elsewhere playbooks/site.yml run test0001"
 pytestmark = pytest.mark.usefixtures("one_deployment")
@@ -34,7 +33,7 @@ SHORT_WAIT = {"matrix_lock_wait": 3, "matrix_lock_poll": 1}
 def _purge(core):
     run = run_playbook("uninstall.yml", args=["-e", "purge=true"])
     assert run.returncode == 0, run.describe()
-    return_released_volumes(core)
+    return_released_volumes(core, NAMESPACE)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ NetworkPolicies; with `check` a namespace that does not enforce it stops the run
 before any write; a password Secret from before the superuser was split off gets its
 superuser key added, its other key untouched.
 
-Skipped unless dev/cluster/up.sh is running. Shares namespace "matrix" with the other
+Skipped unless dev/cluster/up.sh is running. Shares its namespace (playbooklib.NAMESPACE) with the other
 *_local modules (run in file order); leaves it converged and labelled.
 """
 
@@ -12,9 +12,8 @@ import base64
 import subprocess
 
 import pytest
-from playbooklib import REPO, namespace_state, run_playbook
+from playbooklib import NAMESPACE, REPO, namespace_state, run_playbook
 
-NAMESPACE = "matrix"
 KUBECTL = str(REPO / ".local/bin/kubectl")
 KUBECONFIG = str(REPO / ".local/kubeconfig")
 PSA = "pod-security.kubernetes.io/"

@@ -8,9 +8,7 @@ every workload's generation) as it was. Skipped unless dev/cluster/up.sh is runn
 """
 
 import pytest
-from playbooklib import namespace_state, run_playbook
-
-NAMESPACE = "matrix"
+from playbooklib import NAMESPACE, namespace_state, run_playbook
 
 # (extra vars, role whose validate refuses it, words the message must hold)
 CASES = {

@@ -22,10 +22,9 @@ import sys
 
 import pytest
 import yaml
-from playbooklib import ANSIBLE_PLAYBOOK, REPO, releases_the_lock, run_playbook
+from playbooklib import ANSIBLE_PLAYBOOK, NAMESPACE, REPO, releases_the_lock, run_playbook
 from volumes import return_released_volumes
 
-NAMESPACE = "matrix"
 # The tests of this module share one deployment (conftest.one_deployment).
 pytestmark = pytest.mark.usefixtures("one_deployment")
 PART_OF = "app.kubernetes.io/part-of=matrixk8s-synapse"
@@ -284,7 +283,8 @@ def test_secrets_the_roles_create_are_labelled_and_hold_the_contract_keys(deploy
     }
     assert set(_secret_data(core, "synapse-signing-key")) == {"signing.key", "old_signing_keys.yaml"}
     assert set(_config_data(core)) == {"homeserver.yaml"}
-    assert set(_secret_data(core, "synapse-postgres-password")) == {"password"}
+    # Synapse's role and the superuser's (issue 12: Synapse is no superuser).
+    assert set(_secret_data(core, "synapse-postgres-password")) == {"password", "superuser-password"}
 
 
 def test_postgres_was_ready_before_synapse_was_created(deployment, core, apps):
@@ -381,7 +381,7 @@ def test_postgres_timeout_stops_the_run_with_a_clear_message(deployment, tmp_pat
         failed = [t for t in run.tasks if t.failed]
         assert failed[-1].action == "ansible.builtin.fail", run.describe()
         assert f"PostgreSQL did not become Ready within 1s (release {release}" in failed[-1].message
-        assert f"kubectl -n matrix describe pod {release}-0" in failed[-1].message
+        assert f"kubectl -n {NAMESPACE} describe pod {release}-0" in failed[-1].message
         assert "Synapse is not deployed" in failed[-1].message
         # Nothing after it but the release of the namespace's lock.
         after = [t for t in run.tasks[run.tasks.index(failed[-1]) + 1 :] if not releases_the_lock(t)]
@@ -526,7 +526,7 @@ def test_purge_leaves_nothing_of_ours(deployment, core):
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _return_released_volumes(core):
+def _return_released_volumes(core, NAMESPACE):
     """After the module: hand the volumes our purge released back to the local cluster's pool."""
     yield
     return_released_volumes(core, NAMESPACE)

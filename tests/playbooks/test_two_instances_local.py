@@ -8,7 +8,7 @@ Secrets (the fixed name and the content-addressed ones, by their labels), genera
 Secrets, admin record and password, and volume claims, and leaves every object of B as
 it was: B's next run changes nothing.
 
-Skipped unless dev/cluster/up.sh is running. Shares namespace "matrix" with the other
+Skipped unless dev/cluster/up.sh is running. Shares its namespace (playbooklib.NAMESPACE) with the other
 *_local modules (run in file order); starts and ends by purging both.
 """
 
@@ -16,10 +16,9 @@ import json
 import subprocess
 
 import pytest
-from playbooklib import REPO, run_playbook
+from playbooklib import NAMESPACE, REPO, run_playbook
 from volumes import return_released_volumes
 
-NAMESPACE = "matrix"
 pytestmark = pytest.mark.usefixtures("one_deployment")
 PART_OF = "app.kubernetes.io/part-of=matrixk8s-synapse"
 B = {
@@ -57,7 +56,7 @@ def _b_vars(tmp_path):
 def _purge(core, args=()):
     run = run_playbook("uninstall.yml", args=["-e", "purge=true", *args])
     assert run.returncode == 0, run.describe()
-    return_released_volumes(core)
+    return_released_volumes(core, NAMESPACE)
 
 
 def _helm_releases():
@@ -95,6 +94,11 @@ def _ours(core):
             }
         )
     return found
+
+
+def _config_names(names):
+    """The homeserver.yaml Secrets (<synapse_config_secret_name>-<digest>) among names."""
+    return {name for name in names if name.startswith(("synapse-config-", "synapse-b-config-"))}
 
 
 def _plant_config(core, release):
@@ -147,9 +151,10 @@ def _of_b(state):
 def test_both_deployments_are_there(two, core):
     assert _helm_releases() >= A_RELEASES | B_RELEASES
     names = {name for kind, name in _ours(core) if kind == "Secret"}
-    assert (
-        A_SECRETS | B_SECRETS | {"synapse-config", "synapse-b-config"} | set(two["planted"].values()) <= names
-    )
+    assert A_SECRETS | B_SECRETS | set(two["planted"].values()) <= names
+    # Besides the planted ones, each instance's own content-addressed homeserver.yaml.
+    own = {name.rsplit("-", 1)[0] for name in _config_names(names) - set(two["planted"].values())}
+    assert own == {"synapse-config", "synapse-b-config"}
 
 
 def test_uninstall_removes_only_this_deployments_homeserver_yaml(two, core):
@@ -158,9 +163,9 @@ def test_uninstall_removes_only_this_deployments_homeserver_yaml(two, core):
     run = run_playbook("uninstall.yml")
     assert run.returncode == 0, run.describe()
     names = {name for kind, name in _ours(core) if kind == "Secret"}
-    # A's homeserver.yaml Secrets are gone: the fixed name and the content-addressed one.
-    assert "synapse-config" not in names
-    assert two["planted"]["synapse"] not in names
+    # A's homeserver.yaml Secrets are gone, its own and the planted one; B's stay.
+    assert not {name for name in _config_names(names) if name.startswith("synapse-config-")}
+    assert two["planted"]["synapse-b"] in names
     # A keeps what cannot be recreated; B keeps everything, unchanged.
     assert names >= A_SECRETS
     assert _of_b(_ours(core)) == b_before

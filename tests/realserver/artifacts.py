@@ -472,6 +472,18 @@ def read_cluster(render: RoleRender) -> Artifacts:
             name = volume["configMap"]["name"]
             objects["ConfigMap", name] = get("ConfigMap", name, core.read_namespaced_config_map)
     job = _admin_job(render.objects)
+    # The render names homeserver.yaml's Secret by its prefix; the cluster's carries the
+    # digest (synapse-config-<digest>): the Job mounts the one the live Deployment mounts.
+    mounted = [
+        volume["secret"]["secretName"]
+        for volume in objects["Deployment", names.synapse]["spec"]["template"]["spec"].get("volumes", [])
+        if volume.get("secret", {}).get("secretName", "").startswith(names.config_secret + "-")
+    ]
+    if mounted:
+        job = json.loads(json.dumps(job))
+        for volume in job["spec"]["template"]["spec"].get("volumes", []):
+            if volume.get("secret", {}).get("secretName") == names.config_secret:
+                volume["secret"]["secretName"] = mounted[0]
     objects["Job", job["metadata"]["name"]] = job
 
     def secret_value(name, key):
