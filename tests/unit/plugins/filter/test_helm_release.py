@@ -61,6 +61,7 @@ def test_the_newest_revision_wins_whatever_the_order():
         "status": "failed",
         "chart": "postgres-0.1.0",
         "config": {"a": 10},
+        "manifest": "",
     }
 
 
