@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A keyed digest of a password (logic in module_utils/password_digest.py).
 
-    "{{ password | matrixk8s.synapse.password_digest(key, '@admin:example.com') }}"
-                                    'hmac-sha256:<hex>': changes when the password does
+"{{ password | matrixk8s.synapse.password_digest(key, '@admin:example.com') }}"
+                                'hmac-sha256:<hex>': changes when the password does
 """
 
 from ansible.errors import AnsibleFilterError

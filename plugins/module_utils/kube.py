@@ -138,7 +138,9 @@ def _container_problem(status):
         parts.append(f"{reason} ({message})" if message else reason)
     elif "terminated" in state:
         terminated = state["terminated"] or {}
-        parts.append(f"terminated: {terminated.get('reason') or 'exit'}, exit code {terminated.get('exitCode')}")
+        parts.append(
+            f"terminated: {terminated.get('reason') or 'exit'}, exit code {terminated.get('exitCode')}"
+        )
     elif not status.get("ready", True):
         parts.append("running but not ready (its readiness probe fails)")
     last = (status.get("lastState") or {}).get("terminated")

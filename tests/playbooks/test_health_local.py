@@ -75,7 +75,9 @@ def deployed(core):
 def _synapse_pods(core):
     return [
         p
-        for p in core.list_namespaced_pod(NAMESPACE, label_selector="app.kubernetes.io/instance=synapse").items
+        for p in core.list_namespaced_pod(
+            NAMESPACE, label_selector="app.kubernetes.io/instance=synapse"
+        ).items
         if p.metadata.deletion_timestamp is None
     ]
 
@@ -125,7 +127,10 @@ def test_crash_looping_synapse_with_unchanged_values_fails_naming_the_pod(deploy
             lambda: not apps.read_namespaced_deployment("synapse", NAMESPACE).status.ready_replicas,
         )
         run = run_playbook(
-            "site.yml", extra_vars={"synapse_wait_timeout": "5s"}, args=["--tags", "synapse"], tmp_path=tmp_path
+            "site.yml",
+            extra_vars={"synapse_wait_timeout": "5s"},
+            args=["--tags", "synapse"],
+            tmp_path=tmp_path,
         )
         assert run.returncode != 0, run.describe()
         failed = run.explained_failure
@@ -145,7 +150,10 @@ def test_crash_looping_synapse_with_unchanged_values_fails_naming_the_pod(deploy
         assert live.state.waiting.reason == "CrashLoopBackOff"
     finally:
         core.delete_namespaced_pod(pod, NAMESPACE, grace_period_seconds=0)
-    _until("a new Ready Synapse pod", lambda: apps.read_namespaced_deployment("synapse", NAMESPACE).status.ready_replicas)
+    _until(
+        "a new Ready Synapse pod",
+        lambda: apps.read_namespaced_deployment("synapse", NAMESPACE).status.ready_replicas,
+    )
     fixed = run_playbook("site.yml", args=["--tags", "synapse"])
     assert fixed.returncode == 0, fixed.describe()
     assert fixed.changed == 0, [t.name for t in fixed.tasks if t.changed]
@@ -184,7 +192,9 @@ def test_objects_of_a_release_deleted_outside_helm_are_recreated(deployed, core,
         assert obj.metadata.labels["app.kubernetes.io/managed-by"] == "Helm", key
         assert obj.metadata.labels == old.metadata.labels, key
     assert after[("ConfigMap", "well-known")].data == before[("ConfigMap", "well-known")].data
-    assert after[("Service", "synapse")].spec.ports[0].port == before[("Service", "synapse")].spec.ports[0].port
+    assert (
+        after[("Service", "synapse")].spec.ports[0].port == before[("Service", "synapse")].spec.ports[0].port
+    )
     # As the revision rendered them: no Helm upgrade, no new revision.
     assert _releases() == releases
     again = run_playbook("site.yml")
@@ -264,7 +274,9 @@ def test_a_changed_admin_password_is_applied_through_the_admin_api(deployed, cor
     changed_admins = {"synapse_admin_users": [{"username": "admin", "password": new_password}]}
     watch = _JobWatch(local_cluster)
     try:
-        run = run_playbook("site.yml", extra_vars=changed_admins, args=["--tags", "synapse"], tmp_path=tmp_path)
+        run = run_playbook(
+            "site.yml", extra_vars=changed_admins, args=["--tags", "synapse"], tmp_path=tmp_path
+        )
     finally:
         watch.stop()
     assert run.returncode == 0, run.describe()
@@ -293,7 +305,9 @@ def test_a_changed_admin_password_is_applied_through_the_admin_api(deployed, cor
     # Unchanged: no Job, nothing changed.
     watch = _JobWatch(local_cluster)
     try:
-        same = run_playbook("site.yml", extra_vars=changed_admins, args=["--tags", "synapse"], tmp_path=tmp_path)
+        same = run_playbook(
+            "site.yml", extra_vars=changed_admins, args=["--tags", "synapse"], tmp_path=tmp_path
+        )
     finally:
         watch.stop()
     assert same.returncode == 0, same.describe()

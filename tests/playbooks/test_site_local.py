@@ -386,7 +386,9 @@ def test_rotation_keeps_the_old_key_verifiable(deployment, core, apps):
     checksum_before = apps.read_namespaced_deployment("synapse", NAMESPACE).spec.template.metadata.annotations
     old_pods = {
         p.metadata.name
-        for p in core.list_namespaced_pod(NAMESPACE, label_selector="app.kubernetes.io/instance=synapse").items
+        for p in core.list_namespaced_pod(
+            NAMESPACE, label_selector="app.kubernetes.io/instance=synapse"
+        ).items
     }
     assert old_pods
     started = datetime.datetime.now(datetime.UTC).timestamp() * 1000
@@ -397,7 +399,9 @@ def test_rotation_keeps_the_old_key_verifiable(deployment, core, apps):
     # that), so an expired_ts not before the end is not before their last signature.
     now_pods = {
         p.metadata.name
-        for p in core.list_namespaced_pod(NAMESPACE, label_selector="app.kubernetes.io/instance=synapse").items
+        for p in core.list_namespaced_pod(
+            NAMESPACE, label_selector="app.kubernetes.io/instance=synapse"
+        ).items
     }
     assert not old_pods & now_pods
     data = _secret_data(core, "synapse-signing-key")

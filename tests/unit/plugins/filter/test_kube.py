@@ -162,7 +162,8 @@ def test_pod_diagnosis_of_an_unscheduled_a_waiting_init_and_a_silent_pod():
     got = FILTERS["pod_diagnosis"]([pending, init, silent, deleting])
     assert got == [
         "pod pending (Pending): not scheduled: 0/2 nodes are available.",
-        "pod init (Pending): init container wait-for-database: running but not ready (its readiness probe fails).",
+        "pod init (Pending): init container wait-for-database: running but not ready"
+        " (its readiness probe fails).",
         "pod silent (Pending): not Ready (no container reports a reason yet).",
     ]
     assert FILTERS["pod_diagnosis"]([]) == []

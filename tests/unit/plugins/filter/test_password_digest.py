@@ -46,7 +46,9 @@ def test_surrounding_whitespace_is_ignored_as_register_new_matrix_user_ignores_i
     assert digest(" pw\n", "key", "@a:b") == digest("pw", "key", "@a:b")
 
 
-@pytest.mark.parametrize("args", [("", "key", "@a:b"), ("pw", "", "@a:b"), ("pw", "key", ""), (None, "k", "@a:b")])
+@pytest.mark.parametrize(
+    "args", [("", "key", "@a:b"), ("pw", "", "@a:b"), ("pw", "key", ""), (None, "k", "@a:b")]
+)
 def test_empty_arguments_are_refused_without_quoting_them(args):
     with pytest.raises(AnsibleFilterError, match=r"password_digest: the (password|key|user_id) must be"):
         digest(*args)
