@@ -271,4 +271,5 @@ def test_a_changed_admin_password_logs_in(synapse_url, tmp_path):
     # Unchanged now: the next run with the same password changes nothing.
     again = playbook("site.yml", "-e", f"@{extra}")
     recap = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)\s", again.stdout)
-    assert recap and recap.group(1) == "0"
+    assert recap, "no play recap for localhost"
+    assert recap.group(1) == "0"
