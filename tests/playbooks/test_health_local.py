@@ -248,11 +248,18 @@ class _JobWatch:
         self._thread.start()
 
     def _run(self, resource_version):
-        for event in self._watch.stream(
-            self._batch.list_namespaced_job, NAMESPACE, resource_version=resource_version, timeout_seconds=600
-        ):
-            if event["type"] == "ADDED":
-                self.created.append(event["object"])
+        try:
+            for event in self._watch.stream(
+                self._batch.list_namespaced_job,
+                NAMESPACE,
+                resource_version=resource_version,
+                timeout_seconds=600,
+            ):
+                if event["type"] == "ADDED":
+                    self.created.append(event["object"])
+        except Exception:  # noqa: BLE001 - stop() closes the stream under it
+            if not self._watch._stop:
+                raise
 
     def stop(self):
         time.sleep(1)  # let the last events arrive
