@@ -11,7 +11,8 @@
 #
 # Usage: dev/cluster/build.sh            # build what is missing, link everything
 #        dev/cluster/build.sh node       # also the real node's programs (kubelet,
-#                                          # kube-proxy, containerd, coredns); the same
+#                                          # kube-proxy, containerd, coredns,
+#                                          # kube-network-policies); the same
 #                                          # as MATRIXK8S_REAL_NODE=1
 # Env:   MATRIXK8S_CACHE  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/matrixk8s)
 # shellcheck source-path=SCRIPTDIR
@@ -198,6 +199,32 @@ build_coredns() {
   link "$cache/$name" coredns
 }
 
+# kube-network-policies (SIG Network's NetworkPolicy enforcer) for the real node. Its only
+# change: github.com/google/nftables' `queue` expression is swapped for the x_tables
+# NFQUEUE target (dev/node/network-policies/queue_as_xt_target.go says why: this kernel has
+# no nft_queue). The cache directory carries that file's digest, so editing it rebuilds.
+build_network_policies() {
+  local v=$KUBE_NETWORK_POLICIES_VERSION patch="$repo/dev/node/network-policies/queue_as_xt_target.go" name
+  name="kube-network-policies-$v-$(sha256sum "$patch" | cut -c1-8)"
+  if ! have "$cache/$name" kube-network-policies; then
+    log "building kube-network-policies $v (cold build: about 2 minutes)…"
+    begin "$name"
+    local w="$out.tmp/src" m=sigs.k8s.io/kube-network-policies nft=github.com/google/nftables dir ver
+    wrapper "$w"
+    (cd "$w" && quiet go get "$m/cmd@$v")
+    dir=$(cd "$w" && go list -m -f '{{.Dir}}' "$nft") ver=$(cd "$w" && go list -m -f '{{.Version}}' "$nft")
+    # The replacement file is written against this version's API; another one needs a look.
+    [[ $ver == "$NFTABLES_VERSION_PATCHED" ]] ||
+      { log "kube-network-policies $v uses $nft $ver, the patch is for $NFTABLES_VERSION_PATCHED: review $patch"; return 1; }
+    cp -r "$dir" "$w/nftables" && chmod -R u+w "$w/nftables" && cp "$patch" "$w/nftables/expr/queue.go"
+    (cd "$w" && go mod edit -replace "$nft=./nftables" &&
+      go build -ldflags "-s -w" -o "$out.tmp/kube-network-policies" "$m/cmd")
+    rm -rf "$w"
+    finish "$name"
+  fi
+  link "$cache/$name" kube-network-policies
+}
+
 # Helm first: chart linting needs only it, so it is usable while the rest still builds.
 build_helm
 build_kwok
@@ -207,5 +234,6 @@ if [[ ${MATRIXK8S_REAL_NODE:-0} == 1 || ${1:-} == node ]]; then
   build_kubernetes node
   build_containerd
   build_coredns
+  build_network_policies
 fi
 log "all binaries linked in $bin"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Deletes the local cluster (its processes, etcd data, pki and logs under .local/kwok/)
-# and its kubeconfig. Idempotent: with no cluster it says so and exits 0.
+# Deletes the local cluster (its processes, etcd data, pki and logs under .local/kwok/),
+# its kubeconfig, and the routes that keep its addresses on this machine (routes.sh,
+# unless another checkout's cluster still runs). Idempotent: with no cluster it says so
+# and exits 0.
 # The built binaries stay in the cache (build.sh), so the next up.sh is fast.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -22,3 +24,5 @@ else
 fi
 # kwokctl removes only its own context; the file is ours and holds nothing else.
 rm -f "$kubeconfig"
+# Last: the routes keep ClusterIPs on the machine until nothing can use them.
+"$here/routes.sh" remove

@@ -14,6 +14,11 @@ export KWOK_WORKDIR="$repo/.local/kwok"
 cluster_name=${MATRIXK8S_CLUSTER_NAME:-matrixk8s}
 kubeconfig="$repo/.local/kubeconfig"
 context="kwok-$cluster_name"
+# The cluster's address ranges. Services: the API server's --service-cluster-ip-range
+# (up.sh passes it; it is also kube-apiserver's default). Pods: the real node's bridge
+# (dev/node). routes.sh keeps both on this machine whenever a cluster runs.
+service_cidr=10.0.0.0/24
+pod_cidr=10.88.0.0/16
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }

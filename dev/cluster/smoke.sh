@@ -6,9 +6,10 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 ok() { passed=$((passed + 1)); printf 'ok   %s\n' "$*"; }
 fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
+skip() { skipped=$((skipped + 1)); printf 'skip %s\n' "$*"; }
 # check NAME CMD...: run one check, record it, keep going so the summary shows them all.
 check() {
   local name=$1 out
@@ -19,8 +20,9 @@ check() {
 api_ready || die "the cluster does not answer; run dev/cluster/up.sh first"
 
 suffix=$$
-deploy=smoke-pause-$suffix pvc=smoke-pvc-$suffix
+deploy=smoke-pause-$suffix pvc=smoke-pvc-$suffix svc=smoke-svc-$suffix
 cleanup() {
+  kctl -n default delete service "$svc" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   kctl -n default delete deployment "$deploy" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   kctl -n default delete pvc "$pvc" --ignore-not-found --wait=false >/dev/null 2>&1 || true
 }
@@ -109,5 +111,41 @@ privileged_pod_rejected() {
 check "namespace matrix accepts a restricted-compliant pod" restricted_pod_accepted
 check "namespace matrix rejects a privileged pod (Pod Security admission, restricted)" privileged_pod_rejected
 
-printf '%d passed, %d failed\n' "$passed" "$failed"
+# No cluster address may leave the machine (routes.sh): with nothing serving them here, a
+# connection to a ClusterIP or a pod address fails at once, on this machine, with "No
+# route to host"; not after a timeout, and not with an answer from another network.
+# refused_here ADDRESS: the kernel refuses to route ADDRESS, and a connect fails in < 1 s.
+refused_here() {
+  local route out start elapsed_ms
+  if route=$(ip -4 route get "$1" 2>&1); then
+    echo "ip route get $1 finds a route: $route"; return 1
+  fi
+  [[ $route == *"No route to host"* ]] || { echo "ip route get $1: $route (want: No route to host)"; return 1; }
+  ip -4 route show match "$1" | grep -q '^unreachable ' ||
+    { echo "no unreachable route covers $1: $(ip -4 route show match "$1")"; return 1; }
+  start=$EPOCHREALTIME
+  out=$(timeout 5 bash -c "exec 3<>/dev/tcp/$1/80" 2>&1) && { echo "connected to $1:80"; return 1; }
+  elapsed_ms=$(( (${EPOCHREALTIME/./} - ${start/./}) / 1000 ))
+  [[ $out == *"No route to host"* || $out == *"Network is unreachable"* ]] ||
+    { echo "connect to $1:80 failed otherwise (after ${elapsed_ms} ms): ${out:-timed out}"; return 1; }
+  ((elapsed_ms < 1000)) || { echo "connect to $1:80 took ${elapsed_ms} ms to fail"; return 1; }
+  echo "$1: ${out##*: } after ${elapsed_ms} ms; $(ip -4 route show match "$1" | grep '^unreachable ')"
+}
+cluster_addresses_stay_here() {
+  local ip
+  kctl -n default create service clusterip "$svc" --tcp=80:8080 >/dev/null || return 1
+  ip=$(kctl -n default get service "$svc" -o jsonpath='{.spec.clusterIP}') || return 1
+  refused_here "$ip" || return 1
+  refused_here "${pod_cidr%.0/*}.2"   # an address of the pod range
+}
+if ((EUID != 0)); then
+  skip "cluster addresses stay on this machine: not root, so up.sh could not add the routes"
+elif kctl get node matrixk8s-real >/dev/null 2>&1; then
+  skip "cluster addresses stay on this machine: the real node serves them (tests/node checks that)"
+else
+  check "a ClusterIP and a pod address are unreachable from this machine while no real node serves them" \
+    cluster_addresses_stay_here
+fi
+
+printf '%d passed, %d failed%s\n' "$passed" "$failed" "$( ((skipped == 0)) || printf ', %d skipped' "$skipped")"
 ((failed == 0))

@@ -56,9 +56,16 @@ options:
 componentsPatches:
   # The API server reaches a kubelet (logs, exec, port-forward) at the node's address;
   # its default tries the node's host name first, which nothing resolves here.
+  # The real node's kubelet (dev/node) authenticates every caller and asks the API server
+  # whether it may (webhook); the API server presents kwokctl's admin certificate, its
+  # only client certificate, which the kubelet checks against the cluster CA.
+  # The Service range is kube-apiserver's default, stated so routes.sh and it agree.
   - name: kube-apiserver
     extraArgs:
       - {key: kubelet-preferred-address-types, value: "InternalIP,Hostname"}
+      - {key: kubelet-client-certificate, value: "$KWOK_WORKDIR/clusters/$cluster_name/pki/admin.crt"}
+      - {key: kubelet-client-key, value: "$KWOK_WORKDIR/clusters/$cluster_name/pki/admin.key"}
+      - {key: service-cluster-ip-range, value: "$service_cidr"}
   - name: kwok-controller
     extraArgs:
       - {key: manage-all-nodes, value: "false", override: true}
@@ -119,6 +126,9 @@ start_cluster() {
 }
 
 started=$SECONDS
+# Before any Service exists: its ClusterIP must never follow the default route off the
+# machine, with simulated nodes too (routes.sh says why).
+"$here/routes.sh" add
 if api_ready; then
   log "cluster $cluster_name is already up"
   # A cluster made before a bump in versions.env keeps running the old binaries.

@@ -5,7 +5,15 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-url() { kctl -n matrix get service "$1" -o jsonpath='http://{.spec.clusterIP}:{.spec.ports[?(@.name=="http")].port}'; }
+# url SERVICE: its http URL, once the address is known to stay on this machine (routed
+# into the real node's bridge, where kube-proxy serves it); otherwise nothing is fetched.
+url() {
+  local ip
+  ip=$(kctl -n matrix get service "$1" -o jsonpath='{.spec.clusterIP}')
+  [[ $(ip -4 route get "$ip" 2>&1) == *" dev $bridge "* ]] ||
+    die "Service $1's address $ip is not served by the real node ($(ip -4 route get "$ip" 2>&1)); is it up?"
+  kctl -n matrix get service "$1" -o jsonpath='http://{.spec.clusterIP}:{.spec.ports[?(@.name=="http")].port}'
+}
 synapse=$(url synapse) well_known=$(url well-known)
 health=$(curl -fsS --max-time 5 "$synapse/health" || echo "NO ANSWER")
 log "mode: REAL NODE ($node_name); pods:"

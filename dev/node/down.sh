@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Stops the real node: kubelet and kube-proxy first (nothing restarts pods), then every
-# container, CoreDNS and containerd; removes the node object, the bridge, the DNS address
-# and kube-proxy's iptables rules. Idempotent. Images and volumes stay.
+# Stops the real node: kubelet, kube-proxy and the NetworkPolicy enforcer first (nothing
+# restarts pods), then every container, CoreDNS and containerd; removes the node object,
+# the bridge (with the Service range's route into it: dev/cluster/routes.sh's unreachable
+# route takes over), the DNS address, the enforcer's nftables table and kube-proxy's
+# iptables rules. Idempotent. Images and volumes stay.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -9,6 +11,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 stop kubelet
 stop kube-proxy
+# The enforcer removes its nftables table only on SIGINT, and then waits 5 s: its table
+# is removed here instead (a table nobody serves drops the queued packets: fails closed).
+stop network-policies
+nft delete table inet kube-network-policies 2>/dev/null || true
 if running containerd; then
   for t in $(nctr tasks ls -q 2>/dev/null); do nctr tasks kill -s KILL "$t" >/dev/null 2>&1 || true; done
   sleep 2

@@ -10,6 +10,7 @@
 #                                crun fails on this kernel's hybrid cgroup v1 layout.
 #   containernetworking-plugins  bridge, host-local, loopback, portmap (pod network)
 #   iptables, conntrack          kube-proxy's Service routing (iptables mode)
+#   nftables                     `nft`: checks and removes kube-network-policies' table
 #   mmdebstrap                   the images' root filesystems (dev/images)
 set -euo pipefail
 
@@ -18,6 +19,7 @@ packages=(
   containernetworking-plugins=1.1.1+ds1-3+b5
   iptables=1.8.9-2
   conntrack=1:1.4.7-1+b2
+  nftables=1.0.6-2+deb12u2
   mmdebstrap=1.3.5-7
 )
 log() { printf '[node-packages] %s\n' "$*" >&2; }

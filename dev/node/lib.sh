@@ -9,10 +9,11 @@ node_dir="$repo/.local/node"
 node_run="$node_dir/run"          # sockets and pid files
 node_logs="$node_dir/logs"
 containerd_sock="$node_run/containerd.sock"
-# Pod network: one bridge, one subnet, masqueraded to the outside. The names carry no
-# worktree id: one real node per machine (they would share iptables and the bridge).
-pod_cidr=10.88.0.0/16
+# Pod network: one bridge on $pod_cidr (../cluster/lib.sh), masqueraded to the outside.
+# The names carry no worktree id: one real node per machine (they would share iptables
+# and the bridge). The bridge holds the pods' gateway, the first address of the range.
 bridge=mk8s0
+bridge_ip=10.88.0.1
 # Cluster DNS: CoreDNS runs on the host at a link-local address of its own (the
 # NodeLocal DNSCache pattern): pods reach it through their default route, and no Service
 # or image is needed for DNS itself.

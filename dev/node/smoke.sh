@@ -2,7 +2,9 @@
 # Proves the real node runs containers and routes Services by DNS name: an nginx pod
 # behind a Service, and a scratch pod (another of our images) that resolves
 # <service>.<namespace>.svc.cluster.local through CoreDNS and fetches the page through
-# kube-proxy's ClusterIP rules. Exits non-zero when any step fails. Leaves nothing behind.
+# kube-proxy's ClusterIP rules. And that its kubelet API refuses anonymous callers while
+# `kubectl logs` and `exec` (through the API server) work. Exits non-zero when any step
+# fails. Leaves nothing behind.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -38,3 +40,13 @@ log "ok   $name resolves to ClusterIP $cluster_ip in a pod"
 grep -q '^HTTP/1.1 200' <<<"$out" && grep -q '<h1>nginx</h1>' <<<"$out" ||
   die "no nginx page through the Service: $out"
 log "ok   the pod fetched nginx's page through the Service"
+
+# The kubelet API: no credentials, no answer (401); the API server's certificate gets in,
+# as `kubectl logs` above and `exec` below show.
+ip=$(kctl get node "$node_name" -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}')
+code=$(curl -ks -o /dev/null -w '%{http_code}' --max-time 5 "https://$ip:10250/pods") || true
+[[ $code == 401 ]] || die "the kubelet API at $ip:10250 answered $code to an anonymous /pods, want 401"
+log "ok   the kubelet API at $ip:10250 refuses an anonymous caller (401)"
+[[ $(kctl -n "$ns" exec deployment/web -- cat /etc/hostname) == web-* ]] ||
+  die "kubectl exec through the API server did not reach the nginx container"
+log "ok   kubectl logs and exec reach the containers through the API server"

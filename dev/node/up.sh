@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the real node `matrixk8s-real` and joins it to the running local control plane
 # (dev/cluster/up.sh calls this when MATRIXK8S_REAL_NODE=1): containerd with runc, the
-# CNI bridge, kubelet, kube-proxy and CoreDNS, as host processes run from .local/node/.
+# CNI bridge, kubelet, kube-proxy, CoreDNS and kube-network-policies (the NetworkPolicy
+# enforcer), as host processes run from .local/node/.
 # Then it builds (cached) and imports the images, and waits until the node is Ready.
 # Idempotent: what already runs is left alone.
 #
@@ -20,13 +21,18 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ((EUID == 0)) || die "the real node needs root (containerd, kubelet, iptables)"
 api_ready || die "the control plane does not answer; run dev/cluster/up.sh"
 "$here/../node/install-packages.sh"
-for b in containerd containerd-shim-runc-v2 ctr kubelet kube-proxy coredns; do
+for b in containerd containerd-shim-runc-v2 ctr kubelet kube-proxy coredns kube-network-policies; do
   [[ -x "$bin/$b" ]] || die "$bin/$b is missing; run dev/cluster/build.sh node"
 done
 # A cluster created before kwok-controller was limited to the simulated nodes would
 # take this node over too.
 grep -qF -- '--manage-nodes-with-annotation-selector=' "$KWOK_WORKDIR/clusters/$cluster_name/kwok.yaml" ||
   die "this cluster's kwok-controller manages every node (it predates the real node);
+    recreate it: dev/cluster/down.sh && MATRIXK8S_REAL_NODE=1 dev/cluster/up.sh"
+# A cluster created before the kubelet API was authenticated has an API server without a
+# kubelet client certificate: `kubectl logs/exec` would be refused by this kubelet.
+grep -qF -- '--kubelet-client-certificate=' "$KWOK_WORKDIR/clusters/$cluster_name/kwok.yaml" ||
+  die "this cluster's API server has no kubelet client certificate (it predates the authenticated kubelet);
     recreate it: dev/cluster/down.sh && MATRIXK8S_REAL_NODE=1 dev/cluster/up.sh"
 mkdir -p "$node_run" "$node_logs" "$node_dir"/{etc,cni/net.d,containerd,kubelet}
 ip=$(host_ip)
@@ -35,6 +41,16 @@ ip=$(host_ip)
 # --- kernel: forward pod traffic, and let iptables see bridged traffic (a pod that
 # reaches a Service backed by a pod on the same bridge).
 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+
+# --- the pods' bridge, made here rather than by the CNI plugin at the first pod (which
+# finds and keeps it): the Service range is routed into it from the start, ahead of the
+# unreachable route dev/cluster/routes.sh keeps for it. The host's own connections to a
+# ClusterIP are then rewritten by kube-proxy to a pod on this bridge, and one kube-proxy
+# has not programmed yet goes nowhere but the bridge: never out of the machine.
+ip link show "$bridge" >/dev/null 2>&1 || ip link add "$bridge" type bridge
+ip -4 addr show dev "$bridge" | grep -qF " $bridge_ip/${pod_cidr#*/} " || ip addr add "$bridge_ip/${pod_cidr#*/}" dev "$bridge"
+ip link set "$bridge" up
+ip route replace "$service_cidr" dev "$bridge" metric 100
 
 # --- containerd
 cat >"$node_dir/etc/containerd.toml" <<CFG
@@ -109,9 +125,11 @@ CFG
 start coredns "$bin/coredns" -conf "$node_dir/etc/Corefile"
 
 # --- kubelet. Credentials: the cluster's admin kubeconfig (a local, single-user cluster).
-# The kubelet API allows the API server in without a client certificate check (anonymous,
-# AlwaysAllow) because kwokctl's API server has no kubelet client certificate; it listens
-# on the node's address only.
+# Its API (logs, exec, port-forward, and /pods, /run... for whoever reaches port 10250)
+# listens on the node's address only and admits no anonymous caller: a client certificate
+# of the cluster CA (the API server's, dev/cluster/up.sh) or a token the API server
+# vouches for (webhook), and each request is authorised by the API server
+# (SubjectAccessReview, webhook).
 cat >"$node_dir/etc/kubelet.yaml" <<CFG
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -123,9 +141,10 @@ containerRuntimeEndpoint: unix://$containerd_sock
 clusterDNS: [$dns_ip]
 clusterDomain: $cluster_domain
 authentication:
-  anonymous: {enabled: true}
-  webhook: {enabled: false}
-authorization: {mode: AlwaysAllow}
+  anonymous: {enabled: false}
+  webhook: {enabled: true}
+  x509: {clientCAFile: $KWOK_WORKDIR/clusters/$cluster_name/pki/ca.crt}
+authorization: {mode: Webhook}
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 # The volumes are hostPath directories on a shared disk: evicting on its fill level would
@@ -154,6 +173,12 @@ healthzBindAddress: 127.0.0.1:10256
 CFG
 start kube-proxy "$bin/kube-proxy" --config "$node_dir/etc/kube-proxy.yaml"
 
+# --- NetworkPolicy enforcement (kube-network-policies; network-policies/start.sh says how).
+# Its start (ServiceAccount token, informers, rules: about 6 s) overlaps the kubelet's.
+"$here/../node/network-policies/start.sh" &
+enforcer_start=$!
+
 wait_for 90 "node $node_name to be Ready" kctl wait --for=condition=Ready "node/$node_name" --timeout=1s ||
   die "node $node_name is not Ready; log $node_logs/kubelet.log: $(grep -E '^E' "$node_logs/kubelet.log" | tail -n 5)"
+wait "$enforcer_start" || die "kube-network-policies did not start (its error is above)"
 log "node $node_name is Ready (containerd $containerd_sock, DNS $dns_ip)"

@@ -21,7 +21,11 @@ def rbac_objects():
     """docs/awx-rbac.yml, moved to the scenario's namespace."""
     text = RBAC_FILE.read_text().replace("namespace: matrix", f"namespace: {verifylib.NAMESPACE}")
     text = text.replace("resourceNames: [matrix]", f"resourceNames: [{verifylib.NAMESPACE}]")
-    return [doc for doc in yaml.safe_load_all(text) if doc]
+    docs = [doc for doc in yaml.safe_load_all(text) if doc]
+    for doc in docs:
+        if doc["kind"] == "Namespace":  # the administrator's labels, on the scenario's namespace
+            doc["metadata"]["name"] = verifylib.NAMESPACE
+    return docs
 
 
 def apply_rbac(kube):
@@ -44,7 +48,8 @@ def delete_rbac(kube):
     from kubernetes.dynamic.exceptions import NotFoundError
 
     dynamic = DynamicClient(kube)
-    for obj in reversed(rbac_objects()):
+    # The Namespace is the scenario's own: its labels stay (the roles keep them anyway).
+    for obj in reversed([o for o in rbac_objects() if o["kind"] != "Namespace"]):
         resource = dynamic.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
         with contextlib.suppress(NotFoundError):
             resource.delete(name=obj["metadata"]["name"], namespace=obj["metadata"].get("namespace"))

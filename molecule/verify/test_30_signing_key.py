@@ -55,7 +55,7 @@ def test_signing_key_identical_after_uninstall_and_reconverge(core, apps, conver
     run = converge("uninstall.yml")
     assert run.returncode == 0, run.describe()
     assert not set(verifylib.RELEASES) & set(verifylib.helm_releases(core))
-    assert verifylib.secret_raw(core, "synapse-config") is None
+    assert not verifylib.config_secrets(core)
     # Kept by uninstall without purge, untouched.
     assert verifylib.kept_secrets(core) == kept
     run = converge()

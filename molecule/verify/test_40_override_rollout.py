@@ -64,9 +64,14 @@ def test_changed_override_rolls_only_the_synapse_pod_template(core, apps, conver
     assert after["well_known_generation"] == before["well_known_generation"]
     assert after["kept"] == before["kept"]
     changed = [t for t in run.tasks if t.changed]
-    # Only homeserver.yaml's Secret and the synapse release (both written through _common).
+    # Only a new homeserver.yaml Secret (named after its digest), Synapse's check of it in a
+    # Job (started, then removed), and the synapse release (all through _common).
+    secret = "synapse-config-" + hashlib.sha256(text.encode()).hexdigest()[:10]
+    assert verifylib.config_secret_name(core) == secret
     assert {t.name for t in changed} == {
-        "matrixk8s.synapse._common : Present: Secrets synapse-secrets and synapse-config",
+        f"matrixk8s.synapse._common : Create (only if absent): Secret {secret}",
+        "matrixk8s.synapse._common : Present: Job synapse-config-check",
+        "matrixk8s.synapse._common : Remove Job synapse-config-check",
         "matrixk8s.synapse._common : Install synapse as release synapse",
     }, [t.name for t in changed]
 

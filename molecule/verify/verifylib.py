@@ -84,6 +84,27 @@ def postgres_ready_since(core):
     return ready.last_transition_time
 
 
+# homeserver.yaml's Secrets of the synapse release (content-addressed: synapse-config-<digest>).
+CONFIG_SELECTOR = "matrixk8s.synapse/homeserver-config=true,app.kubernetes.io/instance=synapse"
+
+
+def config_secret_name(core):
+    """The homeserver.yaml Secret the synapse Deployment's pod template mounts."""
+    from kubernetes import client
+
+    spec = (
+        client.AppsV1Api(core.api_client).read_namespaced_deployment("synapse", NAMESPACE).spec.template.spec
+    )
+    return next(v.secret.secret_name for v in spec.volumes if v.name == "config")
+
+
+def config_secrets(core):
+    """Names of the synapse release's homeserver.yaml Secrets."""
+    return {
+        s.metadata.name for s in core.list_namespaced_secret(NAMESPACE, label_selector=CONFIG_SELECTOR).items
+    }
+
+
 def homeserver_yaml(core):
-    """The homeserver.yaml the synapse role stored, as text."""
-    return secret_text(core, "synapse-config")["homeserver.yaml"]
+    """The homeserver.yaml the synapse pods mount, as text."""
+    return secret_text(core, config_secret_name(core))["homeserver.yaml"]

@@ -21,6 +21,8 @@ except ImportError:  # ansible-core requires PyYAML; ansible-test imports withou
 from ansible_collections.matrixk8s.synapse.plugins.module_utils.errors import MatrixK8sError
 from ansible_collections.matrixk8s.synapse.plugins.module_utils.synapse_options import (
     KNOWN_OPTIONS,
+    NESTED_OPTIONS,
+    OPTION_TYPES,
     SYNAPSE_SCHEMA_VERSION,
 )
 
@@ -134,16 +136,79 @@ def _check_protected(override, protected, label, prefix=""):
             _check_protected(value, protected, label, path)
 
 
-def _check_known(override, label):
-    for key in override:
-        if key in KNOWN_OPTIONS:
-            continue
-        close = difflib.get_close_matches(str(key), KNOWN_OPTIONS, n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+# JSON schema type names in the words an error message uses (chart_values.py too).
+JSON_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
+
+
+def _json_type(value):
+    """The JSON type of a plain value; a YAML date counts as the string it was written as."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return "string"
+
+
+def _unknown(label, shown, known, parent):
+    """The error for key path shown, with the closest of the known names as a hint."""
+    name = shown.rsplit(".", 1)[-1] if parent else shown
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f" (did you mean {_join(parent, close[0])}?)" if close else ""
+    return HomeserverConfigError(
+        f"{label} sets '{shown}', which is not a Synapse {SYNAPSE_SCHEMA_VERSION} "
+        f"option{hint}. For a module's or an experimental option, pass strict=false."
+    )
+
+
+def _check_value(value, path, shown, label):
+    """Check value (the user's, at schema path `path`, written as `shown`) against the
+    generated schema data: its type where the schema gives one, the keys of an object whose
+    properties the schema fixes, and so on down. None passes: Synapse reads a null option
+    as unset."""
+    if value is None:
+        return
+    types = OPTION_TYPES.get(path)
+    kind = _json_type(value)
+    if types is not None and kind not in types and not (kind == "integer" and "number" in types):
         raise HomeserverConfigError(
-            f"{label} sets '{key}', which is not a Synapse {SYNAPSE_SCHEMA_VERSION} "
-            f"option{hint}. For a module's or an experimental option, pass strict=false."
+            f"{label} sets '{shown}' to {JSON_TYPE_WORDS[kind]}, but Synapse {SYNAPSE_SCHEMA_VERSION} "
+            f"expects {' or '.join(JSON_TYPE_WORDS[t] for t in types if t != 'null')} there"
         )
+    if isinstance(value, Mapping):
+        known = NESTED_OPTIONS.get(path)
+        for key, item in value.items():
+            if known is not None and str(key) not in known:
+                raise _unknown(label, f"{shown}.{key}", known, shown)
+            child = f"{path}.{key}"
+            if known is None and child not in OPTION_TYPES and child not in NESTED_OPTIONS:
+                child = f"{path}.*"
+            _check_value(item, child, f"{shown}.{key}", label)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_value(item, f"{path}[]", f"{shown}[{index}]", label)
+
+
+def _check_known(override, label):
+    """Strict mode: every key, at every depth where Synapse's schema fixes the keys, is one
+    Synapse knows, and every value has a type the schema allows."""
+    for key, value in override.items():
+        if key not in KNOWN_OPTIONS:
+            raise _unknown(label, str(key), KNOWN_OPTIONS, "")
+        _check_value(value, str(key), str(key), label)
 
 
 def _merge(base, override, list_merge):

@@ -87,6 +87,14 @@ def _role_name(reference):
     return reference
 
 
+def _walk(tasks):
+    """Every task, also those inside block, rescue and always."""
+    for task in tasks or []:
+        yield task
+        for key in ("block", "rescue", "always"):
+            yield from _walk(task.get(key))
+
+
 class Playbook:
     """What a playbook runs and reads: its roles, the role vars it fixes, its own switches."""
 
@@ -104,9 +112,10 @@ class Playbook:
                 self.roles.add(_role_name(ref))
                 if isinstance(entry, dict):
                     self.fixed.update(entry.get("vars", {}))
-            for task in play.get("pre_tasks", []) + play.get("tasks", []) + play.get("post_tasks", []):
+            for task in _walk(play.get("pre_tasks", []) + play.get("tasks", []) + play.get("post_tasks", [])):
                 for action in ("ansible.builtin.import_role", "ansible.builtin.include_role"):
-                    if action in task:
+                    # _common is internal (the namespace's lock): its inputs are no survey's.
+                    if action in task and _role_name(task[action]["name"]) != "_common":
                         self.roles.add(_role_name(task[action]["name"]))
                         # A role variable the playbook sets on the task (rotate_signing_key.yml's
                         # signing_key_rotate), which a survey answer would override.

@@ -87,7 +87,7 @@ def test_ansible_core_is_the_tested_one(containerfile):
 
 
 def test_python_requirements_are_the_tested_versions(containerfile):
-    wanted = {"kubernetes", "PyYAML", "cryptography"}
+    wanted = {"kubernetes", "PyYAML", "cryptography", "jsonschema"}
     lines = [line for line in (BUILD / "requirements.txt").read_text().splitlines() if line.strip()]
     pins = dict(line.split("==") for line in lines)
     assert set(pins) == wanted

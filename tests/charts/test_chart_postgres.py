@@ -1,7 +1,17 @@
 """charts/postgres: a C-collated database whose password comes from an existing Secret."""
 
 import pytest
-from chartlib import REQUIRED_SET, container, env_map, find, load_yaml, one, pod_spec, scenario_values
+from chartlib import (
+    CHARTS_DIR,
+    REQUIRED_SET,
+    container,
+    env_map,
+    find,
+    load_yaml,
+    one,
+    pod_spec,
+    scenario_values,
+)
 
 SCENARIOS = ["default", "gke", "kind"]
 
@@ -25,10 +35,97 @@ def test_initdb_args_give_a_c_collated_utf8_database(rendered, scenario):
 def test_env_and_password_secret(rendered, scenario):
     env = env_map(postgres_container(rendered(scenario, "postgres")))
     assert env["POSTGRES_DB"]["value"] == "synapse"
-    assert env["POSTGRES_USER"]["value"] == "synapse"
+    # The image's POSTGRES_USER is the superuser; Synapse's login is the database owner.
+    assert env["POSTGRES_USER"]["value"] == "postgres"
+    assert env["DATABASE_OWNER"]["value"] == "synapse"
     ref = env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]
+    assert ref == {"name": "synapse-postgres-password", "key": "superuser-password"}
+    ref = env["DATABASE_OWNER_PASSWORD"]["valueFrom"]["secretKeyRef"]
     assert ref == {"name": "synapse-postgres-password", "key": "password"}
     assert "value" not in env["POSTGRES_PASSWORD"]
+    assert "value" not in env["DATABASE_OWNER_PASSWORD"]
+
+
+# Least privilege (issue 12): Synapse's login is not the superuser. The init container runs
+# the role script on every start with the same env, mounts and restricted security context
+# as the server; the image runs the same script at first start from /docker-entrypoint-initdb.d.
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_the_database_roles_script_runs_at_every_start(rendered, scenario):
+    docs = rendered(scenario, "postgres")
+    spec = pod_spec(statefulset(docs))
+    init = container(spec, "database-roles", init=True)
+    server = postgres_container(docs)
+    assert init["env"] == server["env"]
+    assert init["volumeMounts"] == server["volumeMounts"]
+    assert init["securityContext"] == server["securityContext"]
+    assert init["image"] == server["image"]
+    assert "bash /docker-entrypoint-initdb.d/database-roles.sh" in init["command"][-1]
+    mount = next(m for m in server["volumeMounts"] if m["mountPath"] == "/docker-entrypoint-initdb.d")
+    volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
+    configmap = one(docs, "ConfigMap", volume["configMap"]["name"])
+    script = (CHARTS_DIR / "postgres" / "files" / "database-roles.sh").read_text()
+    assert configmap["data"] == {"database-roles.sh": script}
+    assert "NOSUPERUSER NOCREATEDB NOCREATEROLE" in script
+
+
+def test_the_superuser_cannot_be_the_database_owner(helm):
+    result = helm.template("postgres", set_values=[*REQUIRED_SET["postgres"], "auth.superuser=synapse"])
+    assert result.returncode != 0
+    assert "auth.superuser and auth.username are both" in result.stderr
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_network_policies_let_only_synapse_reach_postgres(rendered, scenario):
+    docs = rendered(scenario, "postgres")
+    deny = one(docs, "NetworkPolicy", "synapse-postgres-deny-ingress")["spec"]
+    assert deny == {
+        "podSelector": {"matchLabels": {"app.kubernetes.io/instance": "synapse-postgres"}},
+        "policyTypes": ["Ingress"],
+    }
+    allow = one(docs, "NetworkPolicy", "synapse-postgres-allow-ingress")["spec"]
+    assert allow["podSelector"]["matchLabels"] == statefulset(docs)["spec"]["selector"]["matchLabels"]
+    assert allow["ingress"] == [
+        {
+            "ports": [{"port": "postgresql", "protocol": "TCP"}],
+            "from": [
+                {
+                    "podSelector": {
+                        "matchLabels": {
+                            "app.kubernetes.io/instance": "synapse",
+                            "app.kubernetes.io/component": "homeserver",
+                        }
+                    }
+                }
+            ],
+        }
+    ]
+
+
+def test_network_policy_clients_are_configurable(helm):
+    docs = helm.render(
+        "postgres",
+        set_values=REQUIRED_SET["postgres"],
+        set_json=['networkPolicy.clients=[{"app.kubernetes.io/instance":"chat"},{"role":"db-client"}]'],
+    )
+    allow = one(docs, "NetworkPolicy", "synapse-postgres-allow-ingress")["spec"]
+    assert [peer["podSelector"]["matchLabels"] for peer in allow["ingress"][0]["from"]] == [
+        {"app.kubernetes.io/instance": "chat"},
+        {"role": "db-client"},
+    ]
+
+
+def test_network_policies_can_be_disabled(helm):
+    docs = helm.render("postgres", set_values=[*REQUIRED_SET["postgres"], "networkPolicy.enabled=false"])
+    assert find(docs, "NetworkPolicy") == []
+
+
+@pytest.mark.parametrize("clients", ["[]", "[{}]", '[{"app.kubernetes.io/instance": "bad value!"}]'])
+def test_bad_network_policy_clients_are_refused(helm, clients):
+    result = helm.template(
+        "postgres", set_values=REQUIRED_SET["postgres"], set_json=[f"networkPolicy.clients={clients}"]
+    )
+    assert result.returncode != 0
+    assert "/networkPolicy/clients" in result.stderr
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

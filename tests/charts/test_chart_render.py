@@ -7,6 +7,7 @@ import re
 import kubernetes_validate
 import pytest
 from chartlib import (
+    CHARTS_DIR,
     KUBE_VERSION,
     RELEASES,
     REQUIRED_SET,
@@ -45,9 +46,12 @@ def test_no_secret_is_rendered(rendered, scenario, chart):
 
 @pytest.mark.parametrize(("scenario", "chart"), CASES)
 def test_configmaps_hold_nothing_secret_looking(rendered, scenario, chart):
+    # A chart's own files/ (e.g. postgres's database-roles.sh, which names the password
+    # variables it reads from the environment) are copied verbatim: no value can reach them.
+    static = {f.read_text() for f in (CHARTS_DIR / chart / "files").glob("*") if f.is_file()}
     for cm in (d for d in rendered(scenario, chart) if d["kind"] == "ConfigMap"):
         for key, value in (cm.get("data") or {}).items():
-            for text in (key, value):
+            for text in (key, "" if value in static else value):
                 match = SECRET_LOOKING.search(text)
                 assert match is None, f"ConfigMap {cm['metadata']['name']} key {key}: {match.group(0)!r}"
 

@@ -62,6 +62,43 @@ def test_wrong_type_is_refused(helm, chart, setting, where, message):
     assert message in stderr
 
 
+# Least privilege (issue 12): no chart runs anything as root or as the root group, and no
+# pod gets the node's files, whatever the values say (Pod Security "restricted" would refuse
+# the pod later, in the cluster; the schema refuses the values at once).
+@pytest.mark.parametrize("chart", CHARTS)
+@pytest.mark.parametrize("field", ["runAsUser", "runAsGroup", "fsGroup"])
+def test_root_identity_is_refused(helm, chart, field):
+    stderr = refused(helm, chart, set_values=[f"podSecurityContext.{field}=0"])
+    assert f"at '/podSecurityContext/{field}'" in stderr
+    assert "minimum" in stderr
+
+
+@pytest.mark.parametrize("chart", CHARTS)
+def test_run_as_root_allowed_is_refused(helm, chart):
+    stderr = refused(helm, chart, set_values=["podSecurityContext.runAsNonRoot=false"])
+    assert "additional properties 'runAsNonRoot' not allowed" in stderr
+
+
+@pytest.mark.parametrize(
+    "volume",
+    [
+        {"name": "host", "hostPath": {"path": "/"}},
+        {"name": "docker", "hostPath": {"path": "/var/run/docker.sock", "type": "Socket"}},
+    ],
+)
+def test_host_path_volume_is_refused(helm, volume):
+    stderr = refused(helm, "synapse", set_json=[f"extraVolumes=[{json.dumps(volume)}]"])
+    assert "at '/extraVolumes/0'" in stderr
+
+
+def test_other_extra_volumes_are_accepted(helm):
+    volume = {"name": "extra", "secret": {"secretName": "synapse-extra"}}
+    result = helm.template(
+        "synapse", set_values=REQUIRED_SET["synapse"], set_json=[f"extraVolumes=[{json.dumps(volume)}]"]
+    )
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.parametrize(
     ("setting", "message"),
     [

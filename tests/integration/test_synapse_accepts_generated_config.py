@@ -137,10 +137,17 @@ def test_realistic_override_merged_over_the_role_config_passes_synapse(tmp_path)
     assert result.returncode == 0, result.stderr
 
 
-def test_synapse_refuses_what_strict_mode_would_have_caught(tmp_path):
-    """A wrongly-typed known option is Synapse's to reject; our filter passes types through."""
+@pytest.mark.parametrize(
+    "override", ["max_upload_size: [1, 2]", "email: {smtp_hots: x}"], ids=["wrong type", "nested typo"]
+)
+def test_strict_mode_refuses_what_synapse_would_refuse(tmp_path, override):
+    """Strict mode's type and nested-key checks refuse these before any write; with strict
+    mode off they pass the filter, and Synapse refuses them itself (issue 12, finding 2:
+    the nested typo crash-looped the pod)."""
     base = role_owned_config(tmp_path, signing_key.signing_key_generate())
-    merged = homeserver_merge(base, yaml.safe_load("max_upload_size: [1, 2]"))
+    with pytest.raises(ValueError, match="to a list|did you mean email.smtp_host"):
+        homeserver_merge(base, yaml.safe_load(override))
+    merged = homeserver_merge(base, yaml.safe_load(override), strict=False)
     result = check(merged, tmp_path)
     assert result.returncode == 1
 

@@ -6,9 +6,11 @@ and containerd socket, each call bounded in time.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import pathlib
+import secrets
 import subprocess
 import time
 
@@ -19,6 +21,12 @@ CONTEXT = "kwok-matrixk8s"
 CONTAINERD_SOCK = REPO / ".local" / "node" / "run" / "containerd.sock"
 NODE_NAME = "matrixk8s-real"
 NAMESPACE = "matrix"
+# The real node's pod bridge (dev/node/lib.sh): the only way the host may reach a
+# cluster address (dev/cluster/routes.sh keeps the ranges unreachable otherwise).
+BRIDGE = "mk8s0"
+# An image of ours with bash (its /dev/tcp) and coreutils' timeout, for throwaway pods.
+PROBE_IMAGE = "matrixk8s.local/postgres:17"
+PROBE_VERDICTS = {"probe-connected": True, "probe-not-connected": False}
 
 
 def kubectl(*args: str, timeout: float = 60, check: bool = True, stdin: str | None = None):
@@ -94,3 +102,83 @@ def wait_until(what: str, predicate, timeout: float, interval: float = 2.0):
     raise AssertionError(
         f"timed out after {timeout}s waiting for {what}" + (f" (last error: {last})" if last else "")
     )
+
+
+def route_of(address: str) -> dict:
+    """How this machine routes ADDRESS (`ip -j route get`); {} when it has no route."""
+    proc = subprocess.run(["ip", "-j", "route", "get", address], capture_output=True, text=True, timeout=10)
+    return json.loads(proc.stdout)[0] if proc.returncode == 0 else {}
+
+
+def served_cluster_ip(namespace: str, service: str) -> str:
+    """The Service's ClusterIP, once it is certain that a connection from this machine stays
+    on it: the real node is Ready and routes the address into its own bridge, where
+    kube-proxy rewrites it to a pod. Anything else fails here, before a packet is sent (with
+    simulated nodes the address would be unreachable, or worse, routed off the machine)."""
+    assert node_is_up(), f"the real node {NODE_NAME} is not Ready: cluster addresses are not served here"
+    address = kube_json("-n", namespace, "get", "service", service)["spec"]["clusterIP"]
+    ipaddress.ip_address(address)  # a headless Service ("None") has no address to contact
+    route = route_of(address)
+    assert route.get("dev") == BRIDGE, f"{address} is not routed into {BRIDGE}: {route or 'no route'}"
+    return address
+
+
+def probe_pod_manifest(name: str, labels: dict, host: str, port: int, timeout: float) -> dict:
+    """A pod that tries one TCP connection and says whether it got one. It meets Pod
+    Security `restricted`, so it runs in any of our namespaces (matrix included)."""
+    script = (
+        f"if timeout {timeout:g} bash -c 'exec 3<>/dev/tcp/{host}/{port}' 2>/dev/null; "
+        "then echo probe-connected; else echo probe-not-connected; fi"
+    )
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "restartPolicy": "Never",
+            "nodeName": NODE_NAME,
+            "automountServiceAccountToken": False,
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": 65534,
+                "runAsGroup": 65534,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "containers": [
+                {
+                    "name": "probe",
+                    "image": PROBE_IMAGE,
+                    "imagePullPolicy": "Never",
+                    "command": ["bash", "-c", script],
+                    "securityContext": {
+                        "allowPrivilegeEscalation": False,
+                        "readOnlyRootFilesystem": True,
+                        "capabilities": {"drop": ["ALL"]},
+                    },
+                }
+            ],
+        },
+    }
+
+
+def pod_can_connect(namespace: str, labels: dict, host: str, port: int, timeout: float = 5) -> bool:
+    """Run a throwaway pod with LABELS in NAMESPACE on the real node, let it try a TCP
+    connection to HOST:PORT (an address or a DNS name), and say whether it connected.
+    Whatever NetworkPolicies select such a pod, or its peer, decide the answer. A pod
+    that does not run to the end raises, so a broken probe never reads as "blocked"."""
+    name = f"tcp-probe-{secrets.token_hex(4)}"
+    manifest = probe_pod_manifest(name, labels, host, port, timeout)
+    kubectl("-n", namespace, "apply", "-f", "-", stdin=json.dumps(manifest))
+    try:
+
+        def finished():
+            phase = kube_json("-n", namespace, "get", "pod", name)["status"].get("phase")
+            return phase in ("Succeeded", "Failed") and phase
+
+        phase = wait_until(f"probe pod {name} to finish", finished, timeout=timeout + 60, interval=1)
+        verdict = kubectl("-n", namespace, "logs", name).stdout.strip()
+        assert phase == "Succeeded", f"probe pod {name} ended {phase}: {verdict!r}"
+        assert verdict in PROBE_VERDICTS, f"probe pod {name} said {verdict!r}"
+        return PROBE_VERDICTS[verdict]
+    finally:
+        kubectl("-n", namespace, "delete", "pod", name, "--wait=false", "--ignore-not-found", check=False)

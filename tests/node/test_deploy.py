@@ -4,8 +4,9 @@ nginx serves the .well-known JSON, and a replaced Synapse pod keeps the signing 
 the registered user.
 
 Order matters (one deployment, module scope): the tests run top to bottom as the story of
-one install. The host reaches Services at their ClusterIP: kube-proxy's iptables rules
-route the host's own traffic too.
+one install. The host reaches Services at their ClusterIP (kube-proxy's iptables rules
+route the host's own traffic too), each address checked first to be served by the real
+node (nodelib.served_cluster_ip), so no request can leave the machine.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import urllib.request
 import nio
 import pytest
 
-from .nodelib import NAMESPACE, NODE_NAME, REPO, kube_json, kubectl, wait_until
+from .nodelib import NAMESPACE, NODE_NAME, REPO, kube_json, kubectl, served_cluster_ip, wait_until
 
 SERVER_NAME = "example.test"
 PLAYBOOK_TIMEOUT = 900
@@ -36,7 +37,7 @@ def http_get(url: str, timeout: float = 10):
 def service_url(name: str, port_name: str = "http") -> str:
     service = kube_json("-n", NAMESPACE, "get", "service", name)
     port = next(p["port"] for p in service["spec"]["ports"] if p.get("name") == port_name)
-    return f"http://{service['spec']['clusterIP']}:{port}"
+    return f"http://{served_cluster_ip(NAMESPACE, name)}:{port}"
 
 
 def pods(selector: str) -> list[dict]:
@@ -133,14 +134,48 @@ def test_database_is_created_with_c_collation_queried_through_psql(deployed):
 def test_postgres_service_wants_the_password_from_other_addresses(deployed):
     import psycopg2  # the real-server tier's driver, in the project venv
 
-    service = kube_json("-n", NAMESPACE, "get", "service", "synapse-postgres")
-    address = {"host": service["spec"]["clusterIP"], "port": 5432, "dbname": "synapse", "user": "synapse"}
+    host = served_cluster_ip(NAMESPACE, "synapse-postgres")
+    address = {"host": host, "port": 5432, "dbname": "synapse", "user": "synapse"}
     password = secret_value("synapse-postgres-password", "password")
     with psycopg2.connect(**address, password=password, connect_timeout=10) as conn, conn.cursor() as cur:
         cur.execute("select current_user")
         assert cur.fetchone() == ("synapse",)
     with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
         psycopg2.connect(**address, password=password + "-wrong", connect_timeout=10)
+
+
+def test_synapse_database_login_is_not_a_superuser(deployed):
+    """Issue 12: Synapse logs in as the database's owner, an ordinary role; the superuser is
+    another role. Asked both ways: by the superuser in the pod, and by Synapse's login over
+    the Service (the tests below then show Synapse working with it)."""
+    import psycopg2
+
+    (pod,) = pods("app.kubernetes.io/name=postgres")
+    env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0]["env"]}
+    assert env["DATABASE_OWNER"] == "synapse"
+    assert env["POSTGRES_USER"] != "synapse"
+    query = (
+        "SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = 'synapse' "
+        "UNION ALL SELECT false, false, pg_get_userbyid(datdba) = 'synapse' FROM pg_database "
+        "WHERE datname = current_database()"
+    )
+    proc = kubectl(
+        "-n", NAMESPACE, "exec", pod["metadata"]["name"], "-c", "postgres", "--",
+        "psql", "-U", env["POSTGRES_USER"], "-d", env["POSTGRES_DB"], "-AtF", "|", "-c", query,
+    )  # fmt: skip
+    assert proc.stdout.split() == ["f|f|f", "f|f|t"], proc.stdout
+    service = kube_json("-n", NAMESPACE, "get", "service", "synapse-postgres")
+    password = secret_value("synapse-postgres-password", "password")
+    with psycopg2.connect(
+        host=service["spec"]["clusterIP"], port=5432, dbname="synapse", user="synapse",
+        password=password, connect_timeout=10,
+    ) as conn, conn.cursor() as cur:  # fmt: skip
+        cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", ("synapse",))
+        assert cur.fetchone() == (False,)
+        # Synapse created its tables as that role.
+        cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner <> 'synapse'")
+        assert cur.fetchone() == (0,)
+    conn.close()
 
 
 def test_synapse_pod_is_ready_and_answers_health_through_its_service(synapse_url):

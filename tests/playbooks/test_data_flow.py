@@ -173,13 +173,21 @@ CREDENTIALS = ("matrix_kubeconfig", "matrix_kube_context", "matrix_helm_binary")
 
 
 def _calls_of_common():
-    """{entry point: roles that call it} over every role's task files."""
+    """{entry point: roles (or playbooks) that call it} over every role's task files and the
+    playbooks' tasks (the namespace's lock and its release are the playbooks' business)."""
     calls = {}
-    for path in (REPO / "roles").glob("*/tasks/*.yml"):
-        for task in _tasks(yaml.safe_load(path.read_text())):
+    sources = [
+        (path, yaml.safe_load(path.read_text()), path.parts[-3])
+        for path in (REPO / "roles").glob("*/tasks/*.yml")
+    ]
+    for path in (REPO / "playbooks").glob("*.yml"):
+        for play in yaml.safe_load(path.read_text()) or []:
+            sources.append((path, play.get("tasks"), path.name))
+    for _path, tasks, caller in sources:
+        for task in _tasks(tasks):
             include = task.get("ansible.builtin.include_role") or {}
             if include.get("name") == "matrixk8s.synapse._common":
-                calls.setdefault(include["tasks_from"], set()).add(path.parts[-3])
+                calls.setdefault(include["tasks_from"], set()).add(caller)
     return calls
 
 

@@ -105,7 +105,11 @@ def deployed(clean):
 @pytest.mark.parametrize(
     ("secret", "regenerate_input", "evidence"),
     [
-        ("synapse-signing-key", "signing_key_regenerate_if_missing", "Secret synapse-config"),
+        (
+            "synapse-signing-key",
+            "signing_key_regenerate_if_missing",
+            "homeserver.yaml Secrets of release synapse",
+        ),
         ("synapse-postgres-password", "postgres_password_regenerate_if_missing", "PersistentVolumeClaim"),
     ],
 )

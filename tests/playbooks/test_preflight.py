@@ -22,6 +22,17 @@ CASES = {
         "synapse",
         ["url_preview_enabeld", "did you mean"],
     ),
+    # Issue 12, finding 2: nested typos and wrong types reached the cluster.
+    "unknown nested Synapse option": (
+        {"synapse_homeserver": {"email": {"smtp_hots": "x"}}},
+        "synapse",
+        ["synapse_homeserver", "'email.smtp_hots'", "did you mean email.smtp_host?"],
+    ),
+    "Synapse option of the wrong type": (
+        {"synapse_homeserver": {"max_upload_size": [1]}},
+        "synapse",
+        ["synapse_homeserver", "'max_upload_size' to a list", "expects an integer or a string"],
+    ),
     "malformed YAML string": (
         {"synapse_homeserver": "max_upload_size: [100M\n"},
         "synapse",
@@ -204,6 +215,56 @@ def test_mistake_fails_in_validation(extra_vars, role, needles, tmp_path, unreac
         assert needle in failed.message, run.describe()
 
 
+# Issue 12, finding 2: values a chart's schema refuses were accepted by the role and
+# refused by Helm only after the role had written its Secrets. Each role now checks the
+# values it would pass (roles/_common/tasks/check_chart_values.yml) in its validate step.
+CHART_VALUE_CASES = {
+    "synapse database port": (
+        {"synapse_database_port": 70000},
+        "synapse",
+        "synapse_database_port (chart value database.port) must be at most 65535",
+    ),
+    "synapse chart value override": (
+        {"synapse_chart_values": {"service": {"type": "Bogus"}}},
+        "synapse",
+        'synapse_chart_values.service.type must be one of "ClusterIP", "NodePort", "LoadBalancer"',
+    ),
+    "postgres port": (
+        {"postgres_chart_values": {"service": {"port": 70000}}},
+        "postgres",
+        "postgres_chart_values.service.port must be at most 65535",
+    ),
+    "postgres misspelt chart value": (
+        {"postgres_chart_values": {"persistense": {}}},
+        "postgres",
+        "postgres_chart_values.persistense is not a value of the postgres chart (did you mean persistence?)",
+    ),
+    "well-known port": (
+        {"well_known_chart_values": {"service": {"port": 0}}},
+        "well-known",
+        "well_known_chart_values.service.port must be at least 1",
+    ),
+    "well-known resources": (
+        {"well_known_resources": {"requests": {"cpu": "lots"}}},
+        "well-known",
+        "well_known_resources (chart value resources.requests.cpu) must match the pattern",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("extra_vars", "chart", "needle"), CHART_VALUE_CASES.values(), ids=list(CHART_VALUE_CASES)
+)
+def test_chart_values_out_of_schema_fail_in_validation(
+    extra_vars, chart, needle, tmp_path, unreachable_kubeconfig
+):
+    run, failed = _refused_offline(extra_vars, tmp_path, unreachable_kubeconfig)
+    assert failed.path.split(":")[0].endswith("roles/_common/tasks/check_chart_values.yml"), run.describe()
+    assert failed.name.endswith(f"Check the values against the schema of chart {chart}"), failed.name
+    assert needle in failed.message, failed.message
+    assert f"the {chart} chart would refuse these values" in failed.message
+
+
 def test_valid_input_passes_validation_then_stops_at_the_cluster_probe(tmp_path, unreachable_kubeconfig):
     """The positive control: the local inventory validates, then the probe explains itself."""
     run = run_playbook(
@@ -214,8 +275,8 @@ def test_valid_input_passes_validation_then_stops_at_the_cluster_probe(tmp_path,
     assert run.returncode != 0
     probe = [t for t in run.tasks if "/roles/_common/tasks/read.yml" in t.path]
     assert probe, run.describe()
-    # The postgres role's read, the first of the run.
-    assert probe[0].name.endswith("the password Secret and the release, in namespace matrix")
+    # The read of the namespace's lock, the first of the run.
+    assert probe[0].name.endswith("Read the lock (Lease matrixk8s-synapse-lock), in namespace matrix")
     assert probe[0].failed
     failed = [t for t in run.tasks if t.failed][-1]
     assert failed.action == "ansible.builtin.fail", run.describe()

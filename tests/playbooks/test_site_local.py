@@ -22,7 +22,7 @@ import sys
 
 import pytest
 import yaml
-from playbooklib import ANSIBLE_PLAYBOOK, REPO, run_playbook
+from playbooklib import ANSIBLE_PLAYBOOK, REPO, releases_the_lock, run_playbook
 from volumes import return_released_volumes
 
 NAMESPACE = "matrix"
@@ -34,6 +34,21 @@ PART_OF = "app.kubernetes.io/part-of=matrixk8s-synapse"
 def _secret_data(core, name):
     secret = core.read_namespaced_secret(name, NAMESPACE)
     return {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
+
+
+def _config_secret_name(core):
+    """homeserver.yaml's Secret (content-addressed: synapse-config-<digest>): the one the
+    Deployment's pod template mounts at /config."""
+    from kubernetes import client
+
+    spec = (
+        client.AppsV1Api(core.api_client).read_namespaced_deployment("synapse", NAMESPACE).spec.template.spec
+    )
+    return next(v.secret.secret_name for v in spec.volumes if v.name == "config")
+
+
+def _config_data(core):
+    return _secret_data(core, _config_secret_name(core))
 
 
 def _secret_or_none(core, name):
@@ -87,18 +102,30 @@ def test_second_run_calls_no_module_of_kubernetes_core(deployment):
     """Nothing to change: every read is one in-process lookup per role, every helm and k8s
     task is skipped (each would start a Python process and several helm commands)."""
     second = deployment["second"]
+    # Except the release of the namespace's lock (roles/_common/tasks/unlock.yml): deleting
+    # the run's Lease is a write, and only a module writes.
     ran = [
         f"{t.name} ({t.action})"
         for t in second.tasks
-        if t.action.startswith("kubernetes.core.") and not t.result.get("skipped")
+        if t.action.startswith("kubernetes.core.")
+        and not t.result.get("skipped")
+        and "/roles/_common/tasks/unlock.yml" not in t.path
     ]
     assert not ran
+    released = [
+        t
+        for t in second.tasks
+        if "/roles/_common/tasks/unlock.yml" in t.path and t.action == "kubernetes.core.k8s"
+    ]
+    assert len(released) == 1, released
+    assert not released[0].result.get("skipped"), released
     assert "helm diff" not in second.stdout + second.stderr
     reads = [
         t.name
         for t in second.tasks
         if "/roles/_common/tasks/read.yml" in t.path
         and " : Read the " in t.name
+        and "Read the lock" not in t.name
         and not t.result.get("skipped")
     ]
     # One per role: postgres and signing_key in site.yml's first play, synapse and
@@ -115,11 +142,11 @@ def test_homeserver_yaml_is_merged_once_per_run(deployment, core):
     merges = run.stdout.count("matrixk8s.synapse.homeserver_merge: merging homeserver.yaml")
     assert merges == 1, merges
     assert not _leaks(run.stdout + run.stderr, _secret_values(core))
-    config = yaml.safe_load(_secret_data(core, "synapse-config")["homeserver.yaml"])
+    config = yaml.safe_load(_config_data(core)["homeserver.yaml"])
     assert (
         config["database"]["args"]["password"] == _secret_data(core, "synapse-postgres-password")["password"]
     )
-    assert "<the password in Secret" not in _secret_data(core, "synapse-config")["homeserver.yaml"]
+    assert "<the password in Secret" not in _config_data(core)["homeserver.yaml"]
 
 
 def test_the_merge_count_counts_every_call(tmp_path):
@@ -182,7 +209,7 @@ def test_check_and_diff_change_nothing_and_print_no_secret(deployment, core):
 
 
 def test_homeserver_yaml_holds_the_role_settings_and_the_overrides(deployment, core):
-    config = yaml.safe_load(_secret_data(core, "synapse-config")["homeserver.yaml"])
+    config = yaml.safe_load(_config_data(core)["homeserver.yaml"])
     # Role-owned.
     assert config["server_name"] == "example.test"
     assert config["public_baseurl"] == "https://matrix.example.test/"
@@ -214,7 +241,7 @@ def test_homeserver_yaml_holds_the_role_settings_and_the_overrides(deployment, c
 
 def test_synapse_accepts_the_homeserver_yaml(deployment, core, tmp_path):
     """Synapse's own config parser reads the stored file (paths pointed at local copies)."""
-    text = _secret_data(core, "synapse-config")["homeserver.yaml"]
+    text = _config_data(core)["homeserver.yaml"]
     (tmp_path / "signing.key").write_text(_secret_data(core, "synapse-signing-key")["signing.key"])
     for name, value in _secret_data(core, "synapse-secrets").items():
         (tmp_path / name).write_text(value)
@@ -233,7 +260,7 @@ def test_synapse_accepts_the_homeserver_yaml(deployment, core, tmp_path):
 
 
 def test_config_checksum_rolls_the_pod(deployment, core, apps):
-    text = _secret_data(core, "synapse-config")["homeserver.yaml"]
+    text = _config_data(core)["homeserver.yaml"]
     deploy = apps.read_namespaced_deployment("synapse", NAMESPACE)
     annotation = deploy.spec.template.metadata.annotations["checksum/config"]
     assert annotation == hashlib.sha256(text.encode()).hexdigest()
@@ -243,7 +270,12 @@ def test_secrets_the_roles_create_are_labelled_and_hold_the_contract_keys(deploy
     secrets = {
         s.metadata.name: s for s in core.list_namespaced_secret(NAMESPACE, label_selector=PART_OF).items
     }
-    expected = {"synapse-postgres-password", "synapse-signing-key", "synapse-secrets", "synapse-config"}
+    expected = {
+        "synapse-postgres-password",
+        "synapse-signing-key",
+        "synapse-secrets",
+        _config_secret_name(core),
+    }
     assert expected <= set(secrets)
     assert set(_secret_data(core, "synapse-secrets")) == {
         "registration_shared_secret",
@@ -251,7 +283,7 @@ def test_secrets_the_roles_create_are_labelled_and_hold_the_contract_keys(deploy
         "form_secret",
     }
     assert set(_secret_data(core, "synapse-signing-key")) == {"signing.key", "old_signing_keys.yaml"}
-    assert set(_secret_data(core, "synapse-config")) == {"homeserver.yaml"}
+    assert set(_config_data(core)) == {"homeserver.yaml"}
     assert set(_secret_data(core, "synapse-postgres-password")) == {"password"}
 
 
@@ -355,7 +387,8 @@ def test_postgres_timeout_stops_the_run_with_a_clear_message(deployment, tmp_pat
         assert f"PostgreSQL did not become Ready within 1s (release {release}" in failed[-1].message
         assert f"kubectl -n matrix describe pod {release}-0" in failed[-1].message
         assert "Synapse is not deployed" in failed[-1].message
-        after = run.tasks[run.tasks.index(failed[-1]) + 1 :]
+        # Nothing after it but the release of the namespace's lock.
+        after = [t for t in run.tasks[run.tasks.index(failed[-1]) + 1 :] if not releases_the_lock(t)]
         assert not after, [t.name for t in after]
         assert not [t for t in run.tasks if "roles/synapse/tasks/apply.yml" in t.path]
         assert not [t for t in run.tasks if t.name.endswith("as release synapse")]
@@ -414,7 +447,7 @@ def test_rotation_keeps_the_old_key_verifiable(deployment, core, apps):
     # moment it stored the new key (during the run): Helm's wait (synapse_wait_timeout 3m in
     # inventories/local), the grace period (60 s) and 2 minutes.
     assert started < finished <= entry["expired_ts"] <= finished + (180 + 60 + 120) * 1000
-    config = yaml.safe_load(_secret_data(core, "synapse-config")["homeserver.yaml"])
+    config = yaml.safe_load(_config_data(core)["homeserver.yaml"])
     assert config["old_signing_keys"] == old
     checksum_after = apps.read_namespaced_deployment("synapse", NAMESPACE).spec.template.metadata.annotations
     assert checksum_after["checksum/config"] != checksum_before["checksum/config"]
@@ -437,7 +470,7 @@ def test_well_known_mode_synapse_and_back(deployment, core, local_cluster, tmp_p
     assert rule.http.paths[0].path == "/.well-known/matrix"
     assert rule.http.paths[0].backend.service.name == "synapse"
     assert rule.http.paths[0].backend.service.port.number == 8008
-    config = yaml.safe_load(_secret_data(core, "synapse-config")["homeserver.yaml"])
+    config = yaml.safe_load(_config_data(core)["homeserver.yaml"])
     assert config["serve_server_wellknown"] is True
     assert not core.list_namespaced_config_map(
         NAMESPACE, label_selector="app.kubernetes.io/instance=well-known"
@@ -446,7 +479,7 @@ def test_well_known_mode_synapse_and_back(deployment, core, local_cluster, tmp_p
     assert back.returncode == 0, back.describe()
     assert not net.list_namespaced_ingress(NAMESPACE, field_selector="metadata.name=well-known-synapse").items
     assert core.read_namespaced_config_map("well-known", NAMESPACE).data["server.json"]
-    config = yaml.safe_load(_secret_data(core, "synapse-config")["homeserver.yaml"])
+    config = yaml.safe_load(_config_data(core)["homeserver.yaml"])
     assert config["serve_server_wellknown"] is False
 
 
@@ -474,7 +507,7 @@ def test_uninstall_keeps_identity_and_data_and_site_brings_it_back(deployment, c
     assert _secret_data(core, "synapse-signing-key")["signing.key"] == key
     assert _secret_data(core, "synapse-secrets") == secrets
     assert _secret_data(core, "synapse-postgres-password") == password
-    assert _secret_or_none(core, "synapse-config") is None
+    # homeserver.yaml's Secrets go too: tests/playbooks/test_config_rollout_local.py.
     pvcs = {p.metadata.name for p in core.list_namespaced_persistent_volume_claim(NAMESPACE).items}
     assert {"data-synapse-postgres-0", "synapse-media"} <= pvcs
     back = run_playbook("site.yml")

@@ -6,8 +6,8 @@ the synapse role's template), and `helm template` renders each chart with those 
 
 Preferred source, "cluster": the local cluster (dev/cluster/up.sh, kubeconfig
 .local/kubeconfig). The suite reads the objects the roles created and the charts rendered
-there: Secrets synapse-config (homeserver.yaml), synapse-signing-key, synapse-secrets and
-the admin's password Secret, the postgres StatefulSet's container env
+there: homeserver.yaml's Secret (the one the synapse Deployment mounts), synapse-signing-key,
+synapse-secrets and the admin's password Secret, the postgres StatefulSet's container env
 (POSTGRES_INITDB_ARGS; POSTGRES_PASSWORD resolved from its secretKeyRef), the synapse and
 well-known Deployments' container commands, the well-known ConfigMap (nginx.conf and the
 JSON documents). The role deletes its registration Job once it completed, so the Job's
@@ -90,7 +90,12 @@ RENDER_PLAYBOOK = """\
         mode: "0600"
       loop:
         - {chart: postgres, chart_values: "{{ _postgres_values }}"}
-        - {chart: synapse, chart_values: "{{ _synapse_values }}"}
+        # The role names homeserver.yaml's Secret after its digest at apply time; offline,
+        # the prefix stands for it (the same name the registration Job mounts below).
+        - chart: synapse
+          chart_values: >-
+            {{ _synapse_values
+               | combine({'config': {'existingSecret': synapse_config_secret_name}}, recursive=True) }}
         - {chart: well-known, chart_values: "{{ _well_known_values }}"}
       loop_control:
         label: "{{ item.chart }}"
@@ -113,6 +118,7 @@ RENDER_PLAYBOOK = """\
         dest: "{{ realserver_out }}/register-admin-job.yml"
         mode: "0600"
       vars:
+        _synapse_config_secret: "{{ synapse_config_secret_name }}"
         _synapse_admin: "{{ synapse_admin_users[0] }}"
         _synapse_admin_slug: >-
           {{ _synapse_admin.username | regex_replace('[^a-z0-9-]', '-') | regex_replace('^-+|-+$', '') }}
@@ -139,6 +145,8 @@ class Names:
     postgres: str
     synapse: str
     well_known: str
+    # Offline only: the cluster's homeserver.yaml Secret is content-addressed
+    # (synapse-config-<digest>), found through the Deployment's mount instead.
     config_secret: str = "synapse-config"
     config_key: str = "homeserver.yaml"
     signing_key_secret: str = "synapse-signing-key"
@@ -155,7 +163,7 @@ class Artifacts:
     """Everything the programs read, as the roles and charts produce it (pod paths, ports)."""
 
     source: str  # "cluster" or "offline"
-    homeserver_yaml: str  # Secret synapse-config, key homeserver.yaml
+    homeserver_yaml: str  # the Secret the synapse pod mounts at /config, key homeserver.yaml
     signing_key: str  # Secret synapse-signing-key, key signing.key
     synapse_secrets: dict[str, str]  # Secret synapse-secrets
     synapse_command: list[str]  # the synapse container's command
@@ -287,7 +295,9 @@ def build(source: str, objects: dict, secret_value, names: Names) -> Artifacts:
 
     return Artifacts(
         source=source,
-        homeserver_yaml=secret_value(names.config_secret, names.config_key),
+        homeserver_yaml=secret_value(
+            *_secret_file(pods["synapse"], containers["synapse"], "/config/homeserver.yaml")
+        ),
         signing_key=secret_value(names.signing_key_secret, names.signing_key_key),
         synapse_secrets=secret_value(names.secrets_secret, None),
         synapse_command=list(containers["synapse"]["command"]),
@@ -387,14 +397,21 @@ def from_offline_render() -> Artifacts:
     names = render.names
     auth = render.values["postgres"]["auth"]
     job = _admin_job(render.objects)
+    # The synapse role's apply puts the stored password where validate left a placeholder
+    # (roles/synapse/vars/main.yml); a JSON string is a YAML scalar whatever the password.
+    placeholder = yaml.safe_load(render.homeserver_yaml)["database"]["args"]["password"]
+    homeserver_yaml = render.homeserver_yaml.replace(placeholder, json.dumps(database_password))
     store = {
-        names.config_secret: {names.config_key: render.homeserver_yaml},
+        names.config_secret: {names.config_key: homeserver_yaml},
         names.signing_key_secret: {names.signing_key_key: signing_key.signing_key_generate() + "\n"},
         names.secrets_secret: {
             k: secrets.token_urlsafe(48)
             for k in ("registration_shared_secret", "macaroon_secret_key", "form_secret")
         },
-        auth["existingSecret"]: {auth["secretKey"]: database_password},
+        auth["existingSecret"]: {
+            auth["secretKey"]: database_password,
+            auth["superuserSecretKey"]: secrets.token_urlsafe(36),
+        },
     }
     register = container(job["spec"]["template"]["spec"], "register")
     password_file = register["command"][register["command"].index("--password-file") + 1]
@@ -449,6 +466,11 @@ def read_cluster(render: RoleRender) -> Artifacts:
         ),
         ("ConfigMap", names.well_known): get("ConfigMap", names.well_known, core.read_namespaced_config_map),
     }
+    # The ConfigMaps the postgres pod mounts (its database-roles.sh).
+    for volume in objects["StatefulSet", names.postgres]["spec"]["template"]["spec"].get("volumes", []):
+        if "configMap" in volume:
+            name = volume["configMap"]["name"]
+            objects["ConfigMap", name] = get("ConfigMap", name, core.read_namespaced_config_map)
     job = _admin_job(render.objects)
     objects["Job", job["metadata"]["name"]] = job
 
@@ -480,9 +502,12 @@ def stale(live: Artifacts, render: RoleRender) -> list[str]:
     if _without_runtime_values(live.homeserver) != _without_runtime_values(
         yaml.safe_load(render.homeserver_yaml)
     ):
-        found.append(f"Secret {names.config_secret} (homeserver.yaml)")
+        found.append("homeserver.yaml's Secret")
     if live.well_known_files != render.objects["ConfigMap", names.well_known]["data"]:
         found.append(f"ConfigMap {names.well_known}")
+    for name, data in live.config_maps.items():
+        if ("ConfigMap", name) in render.objects and data != render.objects["ConfigMap", name]["data"]:
+            found.append(f"ConfigMap {name}")
     pod = render.objects["StatefulSet", names.postgres]["spec"]["template"]["spec"]
     plain_env = {e["name"]: e["value"] for e in container(pod, "postgres")["env"] if "value" in e}
     if {k: live.postgres_env.get(k) for k in plain_env} != plain_env:

@@ -132,7 +132,11 @@ def loopback(rendered, ports, paths) -> Config:
 def postgres(artifacts, loopback, paths, workdir, users):
     pods.materialise("postgres", artifacts, paths, users["postgres"])
     server = servers.start_postgres(
-        loopback.postgres_env, workdir / "postgres", users["postgres"], pods.postgres_socket_dir(paths)
+        loopback.postgres_env,
+        workdir / "postgres",
+        users["postgres"],
+        pods.postgres_socket_dir(paths),
+        pods.postgres_init_dir(paths),
     )
     yield server
     server.process.stop()

@@ -108,3 +108,9 @@ def postgres_socket_dir(paths: Paths) -> pathlib.Path | None:
     """Where the image keeps the server's Unix socket, if the chart mounts it."""
     path = paths.postgres.get("/var/run/postgresql")
     return pathlib.Path(path) if path else None
+
+
+def postgres_init_dir(paths: Paths) -> pathlib.Path | None:
+    """The image's first-start scripts (the chart's ConfigMap), if the chart mounts any."""
+    path = paths.postgres.get("/docker-entrypoint-initdb.d")
+    return pathlib.Path(path) if path else None

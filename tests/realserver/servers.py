@@ -9,10 +9,12 @@ current user.
 PostgreSQL is prepared the way the postgres image's entrypoint does it (the chart sets its
 env): `initdb --username=$POSTGRES_USER --pwfile=<password> $POSTGRES_INITDB_ARGS`, then
 `host all all all scram-sha-256` appended to pg_hba.conf, then CREATE DATABASE
-$POSTGRES_DB. On loopback Synapse would match initdb's `host ... 127.0.0.1/32 trust` lines
-instead, which the pod never does (Synapse connects from another pod), so those are
-removed and the password is checked as in the cluster. The server listens on 127.0.0.1
-(the image listens on '*') and keeps its socket in its own directory.
+$POSTGRES_DB, then each *.sh of the chart's /docker-entrypoint-initdb.d with the container's
+env (the postgres chart's database-roles.sh: Synapse's login becomes an ordinary role).
+On loopback Synapse would match initdb's `host ... 127.0.0.1/32 trust` lines instead,
+which the pod never does (Synapse connects from another pod), so those are removed and
+the password is checked as in the cluster. The server listens on 127.0.0.1 (the image
+listens on '*') and keeps its socket in its own directory.
 """
 
 from __future__ import annotations
@@ -175,13 +177,21 @@ class Postgres:
     def port(self) -> int:
         return int(self.env["PGPORT"])
 
+    def script_env(self) -> dict[str, str]:
+        """The container's env for a script run in it, the server reached over its socket."""
+        return {
+            **self.env,
+            "PATH": f"{PG_BIN}:/usr/bin:/bin",
+            "PGHOST": str(self.socket_dir),
+            "PGPORT": str(self.port),
+        }
+
     def connect(self, dbname: str = "postgres", **kwargs):
         """A psycopg2 connection over the Unix socket (trusted, as `local` lines are)."""
         import psycopg2
 
-        return psycopg2.connect(
-            host=str(self.socket_dir), port=self.port, user=self.env["POSTGRES_USER"], dbname=dbname, **kwargs
-        )
+        kwargs.setdefault("user", self.env["POSTGRES_USER"])
+        return psycopg2.connect(host=str(self.socket_dir), port=self.port, dbname=dbname, **kwargs)
 
 
 def initdb_argv(env: dict[str, str], pwfile: pathlib.Path) -> list[str]:
@@ -194,10 +204,19 @@ def initdb_argv(env: dict[str, str], pwfile: pathlib.Path) -> list[str]:
     ]
 
 
+def run_init_scripts(server: Postgres, init_dir: pathlib.Path | None, user: User | None) -> None:
+    """The image's first-start step: each *.sh of init_dir, with the container's env, against
+    the server over its socket (the scripts' own PGHOST/PGPORT)."""
+    for script in sorted(init_dir.glob("*.sh")) if init_dir else []:
+        result = run(["bash", str(script)], user=user, env=server.script_env(), cwd=server.socket_dir)
+        if result.returncode != 0:
+            raise RuntimeError(f"{script.name} failed:\n{result.stdout}\n{result.stderr}")
+
+
 def start_postgres(
-    env: dict[str, str], workdir: pathlib.Path, user: User | None, socket_dir=None
+    env: dict[str, str], workdir: pathlib.Path, user: User | None, socket_dir=None, init_dir=None
 ) -> Postgres:
-    """initdb + pg_hba + start + CREATE DATABASE, as the image does with this env.
+    """initdb + pg_hba + start + CREATE DATABASE + init_dir's scripts, as the image does.
 
     workdir holds the log (and, for a moment, the password file); socket_dir the socket.
     """
@@ -257,6 +276,7 @@ def start_postgres(
         with conn.cursor() as cur:
             cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(env["POSTGRES_DB"])))
         conn.close()
+    run_init_scripts(server, init_dir, user)
     return server
 
 

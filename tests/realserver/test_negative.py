@@ -27,7 +27,14 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.matrixk8s.synapse.plugins.filter.homeserver import FilterModule
 
 from . import servers
-from .pods import free_ports_for, install_synapse, local_paths, materialise, postgres_socket_dir
+from .pods import (
+    free_ports_for,
+    install_synapse,
+    local_paths,
+    materialise,
+    postgres_init_dir,
+    postgres_socket_dir,
+)
 from .remap import pod_path_to_local, remap_for_loopback
 
 LOCALE_OPTIONS = ("--locale", "--lc-collate", "--lc-ctype", "--no-locale")
@@ -78,7 +85,11 @@ def non_c_setup(artifacts, rendered, workdir, users):
     )
     materialise("postgres", artifacts, paths, users["postgres"])
     database = servers.start_postgres(
-        config.postgres_env, base / "postgres-run", users["postgres"], postgres_socket_dir(paths)
+        config.postgres_env,
+        base / "postgres-run",
+        users["postgres"],
+        postgres_socket_dir(paths),
+        postgres_init_dir(paths),  # Synapse's login, made by the chart's script
     )
     try:
         yield locale, config, paths, database

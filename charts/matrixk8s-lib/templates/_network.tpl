@@ -63,3 +63,49 @@ spec:
                   number: {{ $values.service.port }}
           {{- end }}
 {{- end -}}
+
+{{/* The chart's NetworkPolicies (networkPolicy.enabled), two with predictable names:
+  <release>-deny-ingress   selects every pod of the release (app.kubernetes.io/instance) and
+                           lets nothing in: the default for our pods, not the namespace's;
+  <release>-allow-ingress  selects the chart's workload pods (matrixk8s.selectorLabels) and
+                           lets in TCP to each of "ports" (container port names), from the
+                           pods of this namespace matching one of "clients" (a list of label
+                           maps), or from anywhere when "clients" is empty.
+Egress is not restricted (Synapse federates with any server; see charts/README.md). */}}
+{{- define "matrixk8s.networkPolicies" -}}
+{{- if .root.Values.networkPolicy.enabled -}}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  {{- include "matrixk8s.metadata" (merge (dict "name" (include "matrixk8s.suffixedName" (merge (dict "suffix" "-deny-ingress") .))) .) | nindent 2 }}
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/instance: {{ .root.Release.Name }}
+  policyTypes: [Ingress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  {{- include "matrixk8s.metadata" (merge (dict "name" (include "matrixk8s.suffixedName" (merge (dict "suffix" "-allow-ingress") .))) .) | nindent 2 }}
+spec:
+  podSelector:
+    matchLabels:
+      {{- include "matrixk8s.selectorLabels" . | nindent 6 }}
+  policyTypes: [Ingress]
+  ingress:
+    - ports:
+        {{- range .ports }}
+        - port: {{ . }}
+          protocol: TCP
+        {{- end }}
+      {{- with .clients }}
+      from:
+        {{- range . }}
+        - podSelector:
+            matchLabels:
+              {{- toYaml . | nindent 14 }}
+        {{- end }}
+      {{- end }}
+{{- end -}}
+{{- end -}}

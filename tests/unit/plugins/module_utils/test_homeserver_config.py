@@ -39,7 +39,8 @@ def test_scalar_is_replaced_by_the_later_value():
     [({"a": 1}, "text"), ("text", {"a": 1}), ([1, 2], {"a": 1}), ({"a": 1}, [1]), (None, {"a": 1})],
 )
 def test_different_types_later_wins(before, after):
-    assert homeserver_merge({"retention": before}, {"retention": after}) == {"retention": after}
+    # The merge rule alone: strict mode would refuse most of these types for retention.
+    assert homeserver_merge({"retention": before}, {"retention": after}, strict=False) == {"retention": after}
 
 
 def test_lists_are_replaced_by_default():
@@ -200,6 +201,101 @@ def test_strict_without_a_close_match_gives_no_suggestion():
 def test_strict_false_lets_unknown_options_through():
     assert homeserver_merge(BASE, {"my_module_option": {"a": 1}}, strict=False)["my_module_option"] == {
         "a": 1
+    }
+
+
+# Issue 12, finding 2: nested typos passed strict mode, and Synapse crash-looped on them.
+@pytest.mark.parametrize(
+    ("override", "path", "meant"),
+    [
+        ({"email": {"smtp_hots": "x"}}, "email.smtp_hots", "email.smtp_host"),
+        (
+            {"retention": {"default_policy": {"max_lifetim": "1d"}}},
+            "retention.default_policy.max_lifetim",
+            "retention.default_policy.max_lifetime",
+        ),
+        ({"rc_login": {"adress": {"per_second": 1}}}, "rc_login.adress", "rc_login.address"),
+        (
+            {"retention": {"purge_jobs": [{"interval": "1d"}, {"intervall": "1d"}]}},
+            "retention.purge_jobs[1].intervall",
+            "retention.purge_jobs[1].interval",
+        ),
+        ({"ui_auth": {"sesion_timeout": "15m"}}, "ui_auth.sesion_timeout", "ui_auth.session_timeout"),
+    ],
+)
+def test_strict_rejects_an_unknown_nested_option_with_its_full_path(override, path, meant):
+    with pytest.raises(HomeserverConfigError) as error:
+        homeserver_merge(BASE, override, names=["synapse_homeserver"])
+    assert str(error.value).startswith(f"synapse_homeserver (override 1 (argument 2)) sets '{path}', which")
+    assert f"(did you mean {meant}?)" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("override", "path", "got", "expected"),
+    [
+        ({"max_upload_size": [1]}, "max_upload_size", "a list", "an integer or a string"),
+        ({"enable_registration": "yes"}, "enable_registration", "a string", "true or false"),
+        ({"email": "smtp.example.com"}, "email", "a string", "a mapping"),
+        ({"email": {"enable_notifs": 1}}, "email.enable_notifs", "an integer", "true or false"),
+        ({"rc_message": {"per_second": "fast"}}, "rc_message.per_second", "a string", "a number"),
+        ({"auto_join_rooms": ["#a:x", 3]}, "auto_join_rooms[1]", "an integer", "a string"),
+    ],
+)
+def test_strict_rejects_a_value_of_the_wrong_type_naming_the_expected_one(override, path, got, expected):
+    with pytest.raises(HomeserverConfigError) as error:
+        homeserver_merge(BASE, override, names=["synapse_homeserver"])
+    assert str(error.value) == (
+        f"synapse_homeserver (override 1 (argument 2)) sets '{path}' to {got}, "
+        f"but Synapse v1.157 expects {expected} there"
+    )
+
+
+def test_a_type_error_does_not_quote_the_value():
+    with pytest.raises(HomeserverConfigError) as error:
+        homeserver_merge(BASE, {"email": {"smtp_pass": ["hunter2-secret"]}})
+    assert "hunter2" not in str(error.value)
+    assert "'email.smtp_pass' to a list" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"email": {"smtp_host": "mail", "smtp_port": 587, "notif_from": "x <n@example.com>"}},  # int port
+        {"email": {"smtp_port": "587"}},
+        {"email": None},  # a null option is unset for Synapse
+        {"max_upload_size": 104857600},
+        {"rc_message": {"per_second": 1, "burst_count": 0.5}},  # an integer is a number
+        {"ui_auth": "15m"},
+        {"ui_auth": {"session_timeout": "15m"}},
+        # Keys that belong to a module, or to a mapping with free keys.
+        {
+            "media_storage_providers": [
+                {
+                    "module": "s3_storage_provider.S3StorageProviderBackend",
+                    "config": {"bucket": "b", "region_name": "r"},
+                }
+            ]
+        },
+        {"modules": [{"module": "my_module.Module", "config": {"anything": [1]}}]},
+        {"experimental_features": {"msc3266_enabled": True}},
+        {"caches": {"per_cache_factors": {"get_users_who_share_room_with_user": 2.0}}},
+        # Keys Synapse 1.163 reads that the v1.157 schema omits.
+        {"server_notices": {"system_mxid_localpart": "notices"}},
+        {"redis": {"enabled": True, "username": "synapse"}},
+    ],
+)
+def test_strict_accepts_what_synapse_reads(override):
+    assert homeserver_merge(BASE, override) is not None
+
+
+@pytest.mark.parametrize(
+    "override",
+    [{"email": {"smtp_hots": "x"}}, {"max_upload_size": [1]}, {"rc_message": {"per_second": "fast"}}],
+)
+def test_strict_false_lets_nested_keys_and_types_through(override):
+    assert homeserver_merge(BASE, override, strict=False) == {
+        **BASE,
+        **{k: (BASE[k] | v if isinstance(BASE.get(k), dict) else v) for k, v in override.items()},
     }
 
 
