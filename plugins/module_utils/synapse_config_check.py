@@ -13,7 +13,10 @@ the caller names, is replaced by <value> before anything is shown.
 
 import re
 
-import yaml
+try:
+    import yaml
+except ImportError:  # ansible-core requires PyYAML; ansible-test imports without it
+    yaml = None
 
 _TRACEBACK = "Traceback (most recent call last):"
 # The last line of a traceback: "TypeError: Bad byte size [1]".

@@ -265,13 +265,6 @@ def test_a_timeout_says_so_and_how_to_roll_back(versions, core, apps, tmp_path):
     assert _mounted(apps) == mounted
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "playbooks/uninstall.yml (lock-purge's file) removes homeserver.yaml's Secret by its old "
-        "fixed name; it must select label matrixk8s.synapse/homeserver-config=true instead"
-    ),
-)
 def test_uninstall_without_purge_removes_the_homeserver_yaml_secrets(versions, core):
     assert _config_secrets(core)
     kept = base64.b64decode(core.read_namespaced_secret("synapse-secrets", NAMESPACE).data["form_secret"])
