@@ -6,6 +6,8 @@
                                              why a read of the cluster failed, in one sentence
     "{{ pods | matrixk8s.synapse.unready_pods(revision) }}"
                                              names of the pods that are not Ready
+    "{{ pods | matrixk8s.synapse.pod_diagnosis }}"
+                                             why each pod is not Ready (reason, exit code, restarts)
     "{{ '1m30s' | matrixk8s.synapse.duration_seconds }}"
                                              a Go duration in seconds, for modules that take seconds
 
@@ -17,6 +19,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.matrixk8s.synapse.plugins.module_utils.kube import (
     duration_seconds,
+    pod_diagnosis,
     unready_pods,
 )
 from ansible_collections.matrixk8s.synapse.plugins.module_utils.kube_errors import explain_kube_error
@@ -25,5 +28,5 @@ from ansible_collections.matrixk8s.synapse.plugins.plugin_utils.errors import ra
 
 class FilterModule:
     def filters(self):
-        functions = (explain_kube_error, unready_pods, duration_seconds)
+        functions = (explain_kube_error, unready_pods, pod_diagnosis, duration_seconds)
         return {f.__name__: raises_as(AnsibleFilterError, named=True)(f) for f in functions}

@@ -48,8 +48,11 @@ def decode_release(data):
 def helm_release_state(secrets):
     """What the newest revision among a release's storage Secrets says.
 
-    Returns {} when there is no revision, else {name, revision, status, chart, config}:
-    chart is "<name>-<version>", config the values the release was installed with.
+    Returns {} when there is no revision, else {name, revision, status, chart, config,
+    manifest}: chart is "<name>-<version>", config the values the release was installed
+    with, manifest the objects it rendered (Helm's YAML stream, as `helm get manifest`
+    prints it), so a caller can tell which of them were deleted outside Helm without
+    running helm.
     """
     newest = None
     for secret in secrets or []:
@@ -70,6 +73,7 @@ def helm_release_state(secrets):
         "status": (release.get("info") or {}).get("status"),
         "chart": f"{metadata.get('name')}-{metadata.get('version')}",
         "config": release.get("config") or {},
+        "manifest": release.get("manifest") or "",
     }
 
 

@@ -13,6 +13,7 @@ Jinja tests (plugins/test/kube.py) and anything else that needs the grammar:
     image_tag(value)      an image tag (a string or an integer such as 17)
     duration_seconds(d)   that duration in whole seconds, for modules that take seconds
     unready_pods(pods)    the names of the pods without a Ready=True condition
+    pod_diagnosis(pods)   why each of those is not Ready, one sentence per pod
 
 The grammar functions answer True or False and never raise; they take str only, and match
 the whole string (re.fullmatch: a trailing newline is not a name, as it is for `$`).
@@ -119,3 +120,79 @@ def unready_pods(pods, revision=None):
             continue
         names.append(pod["metadata"]["name"])
     return names
+
+
+def _ready(pod):
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def _container_problem(status):
+    """What a container status says is wrong, or '' for a running, ready container."""
+    parts = []
+    state = status.get("state") or {}
+    if "waiting" in state:
+        waiting = state["waiting"] or {}
+        reason = waiting.get("reason") or "waiting"
+        message = (waiting.get("message") or "").strip()
+        parts.append(f"{reason} ({message})" if message else reason)
+    elif "terminated" in state:
+        terminated = state["terminated"] or {}
+        parts.append(
+            f"terminated: {terminated.get('reason') or 'exit'}, exit code {terminated.get('exitCode')}"
+        )
+    elif not status.get("ready", True):
+        parts.append("running but not ready (its readiness probe fails)")
+    last = (status.get("lastState") or {}).get("terminated")
+    if last:
+        parts.append(f"last exit: {last.get('reason') or 'terminated'}, exit code {last.get('exitCode')}")
+    restarts = status.get("restartCount") or 0
+    if parts and restarts:
+        parts.append(f"{restarts} restart{'s' if restarts != 1 else ''}")
+    return ", ".join(parts)
+
+
+def pod_diagnosis(pods, namespace=None):
+    """One sentence per pod (as the API returns them) that is not Ready, saying why.
+
+    Names the pod, its phase, and for each container (init containers first) its waiting
+    reason (CrashLoopBackOff, ImagePullBackOff, CreateContainerConfigError, ...), its last
+    termination (reason and exit code) and its restart count; a pod that is not scheduled
+    gives the scheduler's reason. Pods being deleted are left out: they are on their way.
+    With namespace, each sentence ends with the kubectl commands that show more: describe,
+    and the logs of each failing container (of its previous run, when it restarted).
+    """
+    sentences = []
+    for pod in pods or []:
+        metadata = pod.get("metadata") or {}
+        if _ready(pod) or metadata.get("deletionTimestamp"):
+            continue
+        status = pod.get("status") or {}
+        problems, logs = [], []
+        for kind, key in (("init container", "initContainerStatuses"), ("container", "containerStatuses")):
+            for container in status.get(key) or []:
+                problem = _container_problem(container)
+                if problem and not (kind == "init container" and _init_done(container)):
+                    problems.append(f"{kind} {container.get('name')}: {problem}")
+                    previous = " --previous" if container.get("restartCount") else ""
+                    logs.append(f"-c {container.get('name')}{previous}")
+        for condition in status.get("conditions") or []:
+            if condition.get("type") == "PodScheduled" and condition.get("status") != "True":
+                reason = condition.get("message") or condition.get("reason") or "not scheduled"
+                problems.append(f"not scheduled: {reason}")
+        if not problems:
+            problems.append("not Ready (no container reports a reason yet)")
+        phase = status.get("phase") or "Unknown"
+        name = metadata.get("name")
+        sentence = f"pod {name} ({phase}): " + "; ".join(problems).rstrip(".") + "."
+        if namespace:
+            commands = [f"`kubectl -n {namespace} describe pod {name}`"]
+            commands += [f"`kubectl -n {namespace} logs {name} {log}`" for log in logs]
+            sentence += " See " + ", ".join(commands) + "."
+        sentences.append(sentence)
+    return sentences
+
+
+def _init_done(status):
+    terminated = (status.get("state") or {}).get("terminated") or {}
+    return terminated.get("exitCode") == 0

@@ -268,3 +268,43 @@ def test_a_second_run_changes_nothing_on_the_real_node(deployed):
     recap = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", site_yml().stdout)
     assert recap, "no play recap for localhost"
     assert recap.group(1) == "0"
+
+
+def test_a_changed_admin_password_logs_in(synapse_url, tmp_path):
+    """The inventory's new password for an existing admin is applied through the admin API
+    (a Job inside the cluster): the admin logs in with it, no longer with the old one, and
+    the helper admin the Job used is deactivated. Not run here by its author: the real node
+    belongs to another session; it runs in `make node-test`."""
+    old_password = secret_value("synapse-admin-admin", "password")
+    new_password = "changed-" + secrets.token_urlsafe(16)
+    extra = tmp_path / "admins.json"
+    extra.write_text(json.dumps({"synapse_admin_users": [{"username": "admin", "password": new_password}]}))
+    proc = playbook("site.yml", "-e", f"@{extra}")
+    assert new_password not in proc.stdout + proc.stderr
+    assert secret_value("synapse-admin-admin", "password") == new_password
+
+    async def logins():
+        admin = nio.AsyncClient(synapse_url, f"@admin:{SERVER_NAME}")
+        refused = await admin.login(old_password)
+        accepted = await admin.login(new_password)
+        helpers = []
+        if isinstance(accepted, nio.LoginResponse):
+            request = urllib.request.Request(
+                f"{synapse_url}/_synapse/admin/v2/users?deactivated=true&name=matrixk8s-password-",
+                headers={"Authorization": f"Bearer {admin.access_token}"},
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                helpers = json.loads(response.read())["users"]
+        await admin.close()
+        return refused, accepted, helpers
+
+    refused, accepted, helpers = run(logins())
+    assert isinstance(refused, nio.LoginError), refused
+    assert isinstance(accepted, nio.LoginResponse), accepted
+    assert helpers, "the Job's helper admin is listed"
+    assert all(h["deactivated"] for h in helpers), helpers
+    # Unchanged now: the next run with the same password changes nothing.
+    again = playbook("site.yml", "-e", f"@{extra}")
+    recap = re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)\s", again.stdout)
+    assert recap, "no play recap for localhost"
+    assert recap.group(1) == "0"

@@ -27,8 +27,9 @@ SAFE = [
     r"\b\w*_secret_(name|key)s?\b",
     r"\bpassword_secret_(name|key)\b",
     r"\b\w*password_length\b",
-    # The inputs that ask for a new credential: booleans.
+    # The inputs that ask for a new credential, or say what a password change does: booleans.
     r"\b\w*_regenerate_if_missing\b",
+    r"\bsynapse_admin_password_logout_devices\b",
     r"\b_synapse_secret_keys\b",
     r"\b_synapse_secrets_(missing|exists)\b",
     # Whether a Secret exists (the read's list, by its length) or a key is stored: no value.

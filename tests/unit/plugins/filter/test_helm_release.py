@@ -16,7 +16,7 @@ FILTERS = FilterModule().filters()
 CHARTS = Path(__file__).resolve().parents[4] / "charts"
 
 
-def storage_secret(release, revision, *, status="deployed", config=None, compress=True):
+def storage_secret(release, revision, *, status="deployed", config=None, compress=True, manifest=None):
     """A Secret as Helm 3 stores a revision and the Kubernetes API returns it (data base64)."""
     record = {
         "name": release,
@@ -25,6 +25,8 @@ def storage_secret(release, revision, *, status="deployed", config=None, compres
         "chart": {"metadata": {"name": "postgres", "version": "0.1.0"}},
         "config": config or {},
     }
+    if manifest is not None:
+        record["manifest"] = manifest
     raw = json.dumps(record).encode()
     helm_encoded = base64.b64encode(gzip.compress(raw) if compress else raw)
     return {
@@ -61,12 +63,21 @@ def test_the_newest_revision_wins_whatever_the_order():
         "status": "failed",
         "chart": "postgres-0.1.0",
         "config": {"a": 10},
+        "manifest": "",
     }
 
 
 def test_values_come_back_as_installed():
     config = {"image": {"tag": "17"}, "persistence": {"size": "1Gi", "enabled": True}, "replicas": 1}
     assert FILTERS["helm_release_state"]([storage_secret("pg", 1, config=config)])["config"] == config
+
+
+def test_the_manifest_comes_back_as_rendered():
+    """install_chart compares it with the live objects: what Helm rendered, verbatim."""
+    manifest = "---\n# Source: synapse/templates/service.yaml\napiVersion: v1\nkind: Service\n"
+    state = FILTERS["helm_release_state"]([storage_secret("s", 2, manifest=manifest)])
+    assert state["manifest"] == manifest
+    assert FILTERS["helm_release_state"]([storage_secret("s", 1)])["manifest"] == ""
 
 
 def test_uncompressed_records_are_read_too():

@@ -11,7 +11,8 @@ explain_kube_error = FILTERS["explain_kube_error"]
 
 
 def test_each_filter_has_the_name_of_its_function():
-    assert set(FILTERS) == {"explain_kube_error", "unready_pods", "duration_seconds"}
+    assert set(FILTERS) == {"explain_kube_error", "unready_pods", "pod_diagnosis", "duration_seconds"}
+    assert FILTERS["pod_diagnosis"].__wrapped__ is kube.pod_diagnosis
     assert FILTERS["explain_kube_error"].__wrapped__ is kube_errors.explain_kube_error
     assert FILTERS["unready_pods"].__wrapped__ is kube.unready_pods
     assert FILTERS["duration_seconds"].__wrapped__ is kube.duration_seconds
@@ -101,3 +102,68 @@ def test_with_a_revision_only_unready_pods_of_other_revisions_count():
     ready_old = _pod("ready-old", True)
     ready_old["metadata"]["labels"] = {"controller-revision-hash": "sts-1"}
     assert FILTERS["unready_pods"]([old, new, ready_old], "sts-2") == ["old"]
+
+
+def _crash_looping(name="synapse-7d9f-abcde"):
+    return {
+        "metadata": {"name": name},
+        "status": {
+            "phase": "Running",
+            "conditions": [{"type": "PodScheduled", "status": "True"}, {"type": "Ready", "status": "False"}],
+            "initContainerStatuses": [
+                {"name": "wait-for-database", "restartCount": 0, "state": {"terminated": {"exitCode": 0}}}
+            ],
+            "containerStatuses": [
+                {
+                    "name": "synapse",
+                    "ready": False,
+                    "restartCount": 7,
+                    "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s"}},
+                    "lastState": {"terminated": {"reason": "Error", "exitCode": 1}},
+                }
+            ],
+        },
+    }
+
+
+def test_pod_diagnosis_names_the_pod_its_reason_exit_code_restarts_and_commands():
+    (sentence,) = FILTERS["pod_diagnosis"]([_crash_looping(), _pod("fine", True)], "matrix")
+    assert sentence.startswith("pod synapse-7d9f-abcde (Running): container synapse: CrashLoopBackOff")
+    assert "last exit: Error, exit code 1" in sentence
+    assert "7 restarts" in sentence
+    # A finished init container is no problem.
+    assert "wait-for-database" not in sentence
+    assert "`kubectl -n matrix describe pod synapse-7d9f-abcde`" in sentence
+    assert "`kubectl -n matrix logs synapse-7d9f-abcde -c synapse --previous`" in sentence
+
+
+def test_pod_diagnosis_of_an_unscheduled_a_waiting_init_and_a_silent_pod():
+    pending = {
+        "metadata": {"name": "pending"},
+        "status": {
+            "phase": "Pending",
+            "conditions": [
+                {"type": "PodScheduled", "status": "False", "message": "0/2 nodes are available."}
+            ],
+        },
+    }
+    init = {
+        "metadata": {"name": "init"},
+        "status": {
+            "phase": "Pending",
+            "initContainerStatuses": [
+                {"name": "wait-for-database", "restartCount": 0, "state": {"running": {}}, "ready": False}
+            ],
+        },
+    }
+    silent = _pod("silent", False)
+    deleting = _crash_looping("old")
+    deleting["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    got = FILTERS["pod_diagnosis"]([pending, init, silent, deleting])
+    assert got == [
+        "pod pending (Pending): not scheduled: 0/2 nodes are available.",
+        "pod init (Pending): init container wait-for-database: running but not ready"
+        " (its readiness probe fails).",
+        "pod silent (Pending): not Ready (no container reports a reason yet).",
+    ]
+    assert FILTERS["pod_diagnosis"]([]) == []
