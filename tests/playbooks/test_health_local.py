@@ -28,10 +28,9 @@ import threading
 import time
 
 import pytest
-from playbooklib import REPO, run_playbook
+from playbooklib import NAMESPACE, REPO, run_playbook
 from volumes import return_released_volumes
 
-NAMESPACE = "matrix"
 pytestmark = pytest.mark.usefixtures("one_deployment")
 
 
@@ -69,7 +68,7 @@ def deployed(core):
     yield
     purge = run_playbook("uninstall.yml", args=["-e", "purge=true"])
     assert purge.returncode == 0, purge.describe()
-    return_released_volumes(core)
+    return_released_volumes(core, NAMESPACE)
 
 
 def _synapse_pods(core):
@@ -140,8 +139,8 @@ def test_crash_looping_synapse_with_unchanged_values_fails_naming_the_pod(deploy
         assert f"pod {pod} (Running): container synapse: CrashLoopBackOff" in message, message
         assert "last exit: Error, exit code 1" in message, message
         assert "6 restarts" in message, message
-        assert f"`kubectl -n matrix describe pod {pod}`" in message, message
-        assert f"`kubectl -n matrix logs {pod} -c synapse --previous`" in message, message
+        assert f"`kubectl -n {NAMESPACE} describe pod {pod}`" in message, message
+        assert f"`kubectl -n {NAMESPACE} logs {pod} -c synapse --previous`" in message, message
         helm = [t for t in run.tasks if t.action == "kubernetes.core.helm" and not t.result.get("skipped")]
         assert not helm, "values are current: Helm cannot fix a crash loop"
         assert _releases() == releases
