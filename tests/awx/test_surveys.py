@@ -30,7 +30,9 @@ def test_the_playbooks_are_read_as_expected():
     assert site.roles == {"postgres", "signing_key", "synapse", "well_known"}
     rotate = Playbook("playbooks/rotate_signing_key.yml")
     assert rotate.roles == {"postgres", "signing_key", "synapse"}
-    assert rotate.fixed == {"signing_key_rotate": True}
+    # The overlap is computed from synapse_wait_timeout and the grace period (not a survey input).
+    assert set(rotate.fixed) == {"signing_key_rotate", "signing_key_rotation_overlap"}
+    assert rotate.fixed["signing_key_rotate"] is True
     uninstall = Playbook("playbooks/uninstall.yml")
     assert uninstall.roles == set()
     assert uninstall.switches == {"purge": False}

@@ -98,11 +98,17 @@ def local_cluster():
     return_released_volumes(core, NAMESPACE)
 
 
+def pytest_configure_node(node):
+    """xdist's controller tells each worker how modules are distributed: a worker's own
+    `dist` option reads "no" whatever the command line said."""
+    node.workerinput["matrixk8s_dist"] = node.config.getoption("dist")
+
+
 @pytest.fixture(scope="module")
 def one_deployment(request):
     """For modules that share one deployment: under xdist only --dist loadfile/loadgroup
     keeps a module on one worker, so anything else skips them rather than racing."""
-    dist = request.config.getoption("dist", "no")
+    dist = getattr(request.config, "workerinput", {}).get("matrixk8s_dist", "no")
     if os.environ.get("PYTEST_XDIST_WORKER") and dist not in ("loadfile", "loadgroup"):
         pytest.skip("these tests share one deployment: run them serially or with --dist loadfile")
 

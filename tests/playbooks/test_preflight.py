@@ -7,7 +7,7 @@ validation would show up as "Cannot reach the Kubernetes API" instead of its own
 """
 
 import pytest
-from playbooklib import run_playbook
+from playbooklib import NAMESPACE, run_playbook
 
 GOOD_KEY = "ed25519 a_AbCd " + "A" * 43
 
@@ -276,7 +276,7 @@ def test_valid_input_passes_validation_then_stops_at_the_cluster_probe(tmp_path,
     probe = [t for t in run.tasks if "/roles/_common/tasks/read.yml" in t.path]
     assert probe, run.describe()
     # The read of the namespace's lock, the first of the run.
-    assert probe[0].name.endswith("Read the lock (Lease matrixk8s-synapse-lock), in namespace matrix")
+    assert probe[0].name.endswith(f"Read the lock (Lease matrixk8s-synapse-lock), in namespace {NAMESPACE}")
     assert probe[0].failed
     failed = [t for t in run.tasks if t.failed][-1]
     assert failed.action == "ansible.builtin.fail", run.describe()

@@ -224,7 +224,7 @@ def test_homeserver_yaml_holds_the_role_settings_and_the_overrides(deployment, c
     assert listeners[8080]["resources"][0]["names"] == ["health"]
     db = config["database"]
     assert db["name"] == "psycopg2"
-    assert db["args"]["host"] == "synapse-postgres.matrix.svc.cluster.local"
+    assert db["args"]["host"] == f"synapse-postgres.{NAMESPACE}.svc.cluster.local"
     assert db["args"]["port"] == 5432
     assert db["args"]["password"] == _secret_data(core, "synapse-postgres-password")["password"]
     # The inventory's synapse_homeserver, as written.
@@ -550,7 +550,7 @@ def test_purge_leaves_nothing_of_ours(deployment, core):
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _return_released_volumes(core, NAMESPACE):
+def _return_released_volumes(core):
     """After the module: hand the volumes our purge released back to the local cluster's pool."""
     yield
     return_released_volumes(core, NAMESPACE)
