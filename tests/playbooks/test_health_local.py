@@ -293,7 +293,7 @@ def test_a_changed_admin_password_is_applied_through_the_admin_api(deployed, cor
     (container,) = pod.containers
     assert container.command[:2] == ["python", "-c"]
     assert "/_synapse/admin/v2/users/" in container.command[2]
-    assert container.command[3:] == ["http://synapse.matrix.svc.cluster.local:8008", user_id, "true"]
+    assert container.command[3:] == [f"http://synapse.{NAMESPACE}.svc.cluster.local:8008", user_id, "true"]
     assert not container.env or all(e.value_from or e.name == "HOME" for e in container.env)
     secrets = {v.name: v.secret for v in pod.volumes if v.secret}
     assert secrets["admin-password"].secret_name == "synapse-admin-admin"
