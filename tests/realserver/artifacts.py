@@ -30,6 +30,7 @@ import dataclasses
 import json
 import os
 import pathlib
+import re
 import secrets
 import subprocess
 import sys
@@ -529,16 +530,20 @@ def stale(live: Artifacts, render: RoleRender) -> list[str]:
         ("synapse", "Deployment", names.synapse),
         ("nginx", "Deployment", names.well_known),
     ):
-        if _pod_shape(render.objects[kind, name]["spec"]["template"]["spec"]) != _pod_shape(live.pods[pod]):
+        rendered = _pod_shape(render.objects[kind, name]["spec"]["template"]["spec"], names.config_secret)
+        if rendered != _pod_shape(live.pods[pod], names.config_secret):
             found.append(f"{kind} {name} (containers or volumes)")
     return found
 
 
-def _pod_shape(spec: dict) -> dict:
+def _pod_shape(spec: dict, config_secret: str = "") -> dict:
     """What the suite takes from a pod: images, commands, mounts, volume sources.
 
     Not the whole spec: the API server fills in defaults (defaultMode, protocol, ...).
+    The cluster names homeserver.yaml's Secret <config_secret>-<digest>, the offline render
+    <config_secret>: the digest is left out of the shape.
     """
+    digest_named = re.compile(re.escape(config_secret) + r"-[0-9a-f]+") if config_secret else None
 
     def source(volume):
         for kind, ref in (
@@ -548,7 +553,10 @@ def _pod_shape(spec: dict) -> dict:
         ):
             if kind in volume:
                 items = sorted((i["key"], i["path"]) for i in volume[kind].get("items") or [])
-                return (kind, volume[kind][ref], items)
+                name = volume[kind][ref]
+                if kind == "secret" and digest_named and digest_named.fullmatch(name):
+                    name = config_secret
+                return (kind, name, items)
         return ("other", None, [])
 
     return {
