@@ -42,7 +42,7 @@ def test_signing_key_identical_after_synapse_deployment_deleted_and_reconverged(
     changed = [t.name for t in run.tasks if t.changed]
     assert len(changed) == 1, changed
     assert changed[0].endswith(
-        "_common : Re-create as rendered, and wait for, the workloads of release synapse"
+        "_common : Re-create the objects deleted outside Helm, of release synapse"
     ), changed
     new = apps.read_namespaced_deployment("synapse", verifylib.NAMESPACE)
     assert new.metadata.uid != old.metadata.uid
