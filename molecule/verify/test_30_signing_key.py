@@ -41,9 +41,9 @@ def test_signing_key_identical_after_synapse_deployment_deleted_and_reconverged(
     # The synapse role re-creates it from the release (Helm alone would not): only that.
     changed = [t.name for t in run.tasks if t.changed]
     assert len(changed) == 1, changed
-    assert changed[0].endswith(
-        "_common : Re-create the objects deleted outside Helm, of release synapse"
-    ), changed
+    assert changed[0].endswith("_common : Re-create the objects deleted outside Helm, of release synapse"), (
+        changed
+    )
     new = apps.read_namespaced_deployment("synapse", verifylib.NAMESPACE)
     assert new.metadata.uid != old.metadata.uid
     assert {c.type: c.status for c in new.status.conditions}.get("Available") == "True"
