@@ -162,6 +162,9 @@ def namespace_state(core, apps, namespace):
         ("Service", core.list_namespaced_service(namespace).items),
     ):
         state.update({(kind, o.metadata.name): o.metadata.resource_version for o in items})
+    # Kubernetes' root CA bundle, which its controller adds to a new namespace whenever it
+    # gets to it (on a loaded machine, during a run): not ours, and no run writes it.
+    state.pop(("ConfigMap", "kube-root-ca.crt"), None)
     # Workloads: their status moves on its own; only a spec change bumps the generation.
     for kind, items in (
         ("Deployment", apps.list_namespaced_deployment(namespace).items),

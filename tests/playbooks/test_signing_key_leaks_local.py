@@ -15,7 +15,7 @@ import secrets
 import time
 
 import pytest
-from playbooklib import run_playbook
+from playbooklib import namespace_state, run_playbook
 
 NAMESPACE = "matrix-key-leaks"
 PIECE = 8
@@ -53,24 +53,6 @@ def namespace(core):
         time.sleep(0.5)
 
 
-def _objects(core):
-    """Every Secret and ConfigMap of the namespace, with its resourceVersion."""
-    state = {
-        ("Secret", o.metadata.name): o.metadata.resource_version
-        for o in core.list_namespaced_secret(NAMESPACE).items
-    }
-    state.update(
-        {
-            ("ConfigMap", o.metadata.name): o.metadata.resource_version
-            for o in core.list_namespaced_config_map(NAMESPACE).items
-            # Kubernetes' root CA bundle, which its controller adds to a new namespace
-            # whenever it gets to it (on a loaded machine, during the run): not ours.
-            if o.metadata.name != "kube-root-ca.crt"
-        }
-    )
-    return state
-
-
 def _assert_seed_absent(seed, *outputs):
     for output in outputs:
         for start in range(len(seed) - PIECE + 1):
@@ -85,9 +67,9 @@ def _both_callbacks(tmp_path, extra_vars):
 
 
 @pytest.mark.parametrize("swap", sorted(SWAPS))
-def test_swapped_signing_key_value_is_refused_without_printing_it(core, namespace, tmp_path, swap):
+def test_swapped_signing_key_value_is_refused_without_printing_it(core, apps, namespace, tmp_path, swap):
     seed = _seed()
-    before = _objects(core)
+    before = namespace_state(core, apps, NAMESPACE)
     as_json, as_text = _both_callbacks(
         tmp_path, {"matrix_namespace": namespace, "signing_key_value": SWAPS[swap](seed)}
     )
@@ -99,10 +81,12 @@ def test_swapped_signing_key_value_is_refused_without_printing_it(core, namespac
     assert failure.message.startswith("signing_key_value: the "), failure.message
     assert "never shown" in failure.message
     assert "signing_key_value" in as_text.stdout
-    assert _objects(core) == before
+    assert namespace_state(core, apps, NAMESPACE) == before
 
 
-def test_corrupted_stored_key_is_refused_naming_the_secret_without_printing_it(core, namespace, tmp_path):
+def test_corrupted_stored_key_is_refused_naming_the_secret_without_printing_it(
+    core, apps, namespace, tmp_path
+):
     from kubernetes import client
 
     seed = _seed()
@@ -113,7 +97,7 @@ def test_corrupted_stored_key_is_refused_naming_the_secret_without_printing_it(c
             data={"signing.key": base64.b64encode(SWAPS["seed first"](seed).encode()).decode()},
         ),
     )
-    before = _objects(core)
+    before = namespace_state(core, apps, NAMESPACE)
     as_json, as_text = _both_callbacks(tmp_path, {"matrix_namespace": namespace})
     for run in (as_json, as_text):
         assert run.returncode != 0
@@ -123,4 +107,4 @@ def test_corrupted_stored_key_is_refused_naming_the_secret_without_printing_it(c
     assert "Secret synapse-signing-key exists but does not hold a usable key" in failure.message
     assert "key signing.key of Secret synapse-signing-key: the first field" in failure.message
     assert "Secret synapse-signing-key" in as_text.stdout
-    assert _objects(core) == before
+    assert namespace_state(core, apps, NAMESPACE) == before
