@@ -136,6 +136,29 @@ def _check_protected(override, protected, label, prefix=""):
             _check_protected(value, protected, label, path)
 
 
+# Options that turn off the check of other servers' TLS certificates, and the values that are
+# safe (the default, or nothing). Refused in every override, strict or not: the collection
+# never disables verification. A private CA is trusted by adding it (federation_custom_ca_list,
+# which the synapse role sets from matrix_federation_ca), not by switching the check off.
+INSECURE_TLS_OPTIONS = {
+    # Synapse reads a null as false here, not as "unset".
+    "federation_verify_certificates": (True,),
+    "federation_certificate_verification_whitelist": (None, []),
+    "use_insecure_ssl_client_just_for_testing_do_not_use": (None, False),
+}
+
+
+def _check_insecure(override, label):
+    """Fail if override turns off the verification of federation TLS certificates."""
+    for key, safe in INSECURE_TLS_OPTIONS.items():
+        if key in override and not any(override[key] == v and type(override[key]) is type(v) for v in safe):
+            raise HomeserverConfigError(
+                f"{label} sets '{key}', which turns off the verification of other servers' TLS "
+                "certificates; the collection never does that. To trust a private CA, give it as "
+                "matrix_federation_ca (the synapse role adds it to federation_custom_ca_list)"
+            )
+
+
 # JSON schema type names in the words an error message uses (chart_values.py too).
 JSON_TYPE_WORDS = {
     "string": "a string",
@@ -247,6 +270,7 @@ def homeserver_merge(base, *overrides, list_merge="replace", protected=None, str
             label = f"{names[index - 1]} ({label})"
         mapping = load_mapping(override, label)
         _check_protected(mapping, owned, label)
+        _check_insecure(mapping, label)
         if strict:
             _check_known(mapping, label)
         result = _merge(result, mapping, list_merge)

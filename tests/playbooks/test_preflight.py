@@ -181,6 +181,73 @@ CASES = {
         "synapse",
         ["synapse_serve_server_wellknown"],
     ),
+    # Issue 13: the TLS inputs (the Secrets they name are checked on the cluster, in
+    # test_tls_local.py) and the options that would turn certificate checks off.
+    "unknown TLS mode": (
+        {"matrix_tls_mode": "letsencrypt"},
+        "synapse",
+        ["matrix_tls_mode", "must be one of cert-manager, secret, none", "not letsencrypt"],
+    ),
+    "cert-manager mode without an issuer": (
+        {"matrix_tls_mode": "cert-manager"},
+        "synapse",
+        ["matrix_cert_manager_issuer", "{name: <issuer name>"],
+    ),
+    "cert-manager issuer of an unknown kind": (
+        {"matrix_tls_mode": "cert-manager", "matrix_cert_manager_issuer": {"name": "ca", "kind": "Acme"}},
+        "synapse",
+        ["matrix_cert_manager_issuer", "ClusterIssuer or Issuer"],
+    ),
+    "secret mode without a Secret for Synapse": (
+        {"matrix_tls_mode": "secret"},
+        "synapse",
+        ["synapse_ingress_tls_secret", "kubernetes.io/tls"],
+    ),
+    "secret mode without a Secret for .well-known": (
+        {"matrix_tls_mode": "secret", "synapse_ingress_tls_secret": "matrix-tls"},
+        "well_known",
+        ["well_known_ingress_tls_secret", "kubernetes.io/tls"],
+    ),
+    "two sources for the tls block": (
+        {
+            "matrix_tls_mode": "secret",
+            "synapse_ingress_tls_secret": "x",
+            "synapse_ingress_tls": [{"secretName": "y"}],
+        },
+        "synapse",
+        ["synapse_ingress_tls is set", "matrix_tls_mode"],
+    ),
+    "federation CA from both a ConfigMap and a Secret": (
+        {"matrix_federation_ca": {"configmap": "ca", "secret": "ca", "key": "ca.crt"}},
+        "synapse",
+        ["matrix_federation_ca", "{configmap: <name>, key: <key>}"],
+    ),
+    "federation_custom_ca_list beside matrix_federation_ca": (
+        {
+            "matrix_federation_ca": {"configmap": "ca", "key": "ca.crt"},
+            "synapse_homeserver": {"federation_custom_ca_list": ["/x.pem"]},
+        },
+        "synapse",
+        ["federation_custom_ca_list", "matrix_federation_ca"],
+    ),
+    "federation_verify_certificates false": (
+        {"synapse_homeserver": {"federation_verify_certificates": False}},
+        "synapse",
+        ["synapse_homeserver", "'federation_verify_certificates'", "matrix_federation_ca"],
+    ),
+    "certificate verification whitelist": (
+        {"synapse_homeserver": {"federation_certificate_verification_whitelist": ["*.example.org"]}},
+        "synapse",
+        ["synapse_homeserver", "'federation_certificate_verification_whitelist'", "turns off"],
+    ),
+    "insecure test client with strict mode off": (
+        {
+            "synapse_homeserver_strict": False,
+            "synapse_homeserver": {"use_insecure_ssl_client_just_for_testing_do_not_use": True},
+        },
+        "synapse",
+        ["synapse_homeserver", "'use_insecure_ssl_client_just_for_testing_do_not_use'", "turns off"],
+    ),
 }
 
 
