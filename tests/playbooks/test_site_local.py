@@ -458,6 +458,120 @@ def test_rotation_keeps_the_old_key_verifiable(deployment, core, apps):
     assert _secret_data(core, "synapse-signing-key")["signing.key"].strip() == after
 
 
+# Issue 13: the TLS inputs on a converged deployment. Two upgrades of the deployment above,
+# cert-manager mode then secret mode, each with a federation CA; the next test's runs bring
+# the inventory's defaults (matrix_tls_mode none, no CA) back.
+SYNAPSE_HOST, APEX_HOST = "matrix.example.test", "example.test"
+CA_PATHS = ["/federation-ca/ca.crt", "/etc/ssl/certs/ca-certificates.crt"]
+
+
+def _put_object(core, kind, name, body):
+    from kubernetes.client.exceptions import ApiException
+
+    create, replace = (
+        (core.create_namespaced_secret, core.replace_namespaced_secret)
+        if kind == "Secret"
+        else (core.create_namespaced_config_map, core.replace_namespaced_config_map)
+    )
+    body = {"metadata": {"name": name}, **body}
+    try:
+        create(NAMESPACE, body)
+    except ApiException as error:
+        if error.status != 409:
+            raise
+        replace(name, NAMESPACE, body)
+
+
+def _ingress_tls(local_cluster, name):
+    from kubernetes import client
+
+    ingress = client.NetworkingV1Api(local_cluster).read_namespaced_ingress(name, NAMESPACE)
+    tls = [{"hosts": t.hosts, "secretName": t.secret_name} for t in ingress.spec.tls or []]
+    return ingress.metadata.annotations or {}, tls
+
+
+def _ca_volume(apps):
+    spec = apps.read_namespaced_deployment("synapse", NAMESPACE).spec.template.spec
+    mounts = [
+        m.mount_path for c in spec.containers if c.name == "synapse" for m in c.volume_mounts if m.read_only
+    ]
+    volumes = [v for v in spec.volumes if v.name == "federation-ca"]
+    return ("/federation-ca" in mounts), volumes[0] if volumes else None
+
+
+def test_tls_cert_manager_mode_and_a_federation_ca(deployment, core, apps, local_cluster, tmp_path):
+    from tlscerts import make_ca
+
+    ca_pem, _ = make_ca("first federation CA")
+    _put_object(core, "ConfigMap", "federation-ca", {"data": {"ca.crt": ca_pem.decode()}})
+    run = run_playbook(
+        "site.yml",
+        extra_vars={
+            "matrix_tls_mode": "cert-manager",
+            "matrix_cert_manager_issuer": {"name": "matrixk8s-ca", "kind": "ClusterIssuer"},
+            "matrix_federation_ca": {"configmap": "federation-ca", "key": "ca.crt"},
+        },
+        tmp_path=tmp_path,
+    )
+    assert run.returncode == 0, run.describe()
+    for name, host in (("synapse", SYNAPSE_HOST), ("well-known", APEX_HOST)):
+        annotations, tls = _ingress_tls(local_cluster, name)
+        assert annotations.get("cert-manager.io/cluster-issuer") == "matrixk8s-ca", name
+        assert "cert-manager.io/issuer" not in annotations
+        assert tls == [{"hosts": [host], "secretName": f"{name}-tls"}]
+    text = _config_data(core)["homeserver.yaml"]
+    assert yaml.safe_load(text)["federation_custom_ca_list"] == CA_PATHS
+    assert f"sha256 {hashlib.sha256(ca_pem).hexdigest()}" in text
+    mounted, volume = _ca_volume(apps)
+    assert mounted
+    assert volume.config_map.name == "federation-ca"
+    assert [(i.key, i.path) for i in volume.config_map.items] == [("ca.crt", "ca.crt")]
+
+
+def test_tls_secret_mode_and_a_new_ca_rolls_synapse(deployment, core, apps, local_cluster, tmp_path):
+    """The Secrets the user made serve both hosts; a new CA in the same ConfigMap is a new
+    homeserver.yaml (its header names the CA's digest), so Synapse rolls as on any change."""
+    from tlscerts import make_ca, make_leaf
+
+    ca_pem, ca = make_ca("second federation CA")
+    for secret, host in (("matrix-tls", SYNAPSE_HOST), ("apex-tls", APEX_HOST)):
+        cert, key = make_leaf(ca, [host])
+        data = {"tls.crt": base64.b64encode(cert).decode(), "tls.key": base64.b64encode(key).decode()}
+        _put_object(core, "Secret", secret, {"type": "kubernetes.io/tls", "data": data})
+    _put_object(core, "ConfigMap", "federation-ca", {"data": {"ca.crt": ca_pem.decode()}})
+    before = apps.read_namespaced_deployment("synapse", NAMESPACE).spec.template.metadata.annotations
+    run = run_playbook(
+        "site.yml",
+        extra_vars={
+            "matrix_tls_mode": "secret",
+            "synapse_ingress_tls_secret": "matrix-tls",
+            "well_known_ingress_tls_secret": "apex-tls",
+            "matrix_federation_ca": {"configmap": "federation-ca", "key": "ca.crt"},
+            "synapse_federation_ca_keep_system_trust": False,
+        },
+        tmp_path=tmp_path,
+    )
+    assert run.returncode == 0, run.describe()
+    for name, host, secret in (
+        ("synapse", SYNAPSE_HOST, "matrix-tls"),
+        ("well-known", APEX_HOST, "apex-tls"),
+    ):
+        annotations, tls = _ingress_tls(local_cluster, name)
+        assert not [a for a in annotations if a.startswith("cert-manager.io/")], annotations
+        assert tls == [{"hosts": [host], "secretName": secret}]
+    text = _config_data(core)["homeserver.yaml"]
+    assert yaml.safe_load(text)["federation_custom_ca_list"] == CA_PATHS[:1]
+    assert f"sha256 {hashlib.sha256(ca_pem).hexdigest()}" in text
+    after = apps.read_namespaced_deployment("synapse", NAMESPACE).spec.template.metadata.annotations
+    assert after["checksum/config"] != before["checksum/config"]
+    # Synapse checked the new file (with the CA mounted) before Helm rolled it out.
+    assert [t for t in run.tasks if "Run python -m synapse.config on the new homeserver.yaml" in t.name]
+    # The user's objects, which no run of ours removes; the next test's runs stop using them.
+    for secret in ("matrix-tls", "apex-tls"):
+        core.delete_namespaced_secret(secret, NAMESPACE)
+    core.delete_namespaced_config_map("federation-ca", NAMESPACE)
+
+
 def test_well_known_mode_synapse_and_back(deployment, core, local_cluster, tmp_path):
     from kubernetes import client
 
