@@ -5,7 +5,7 @@
 The roles read these objects in play 1 and ask here what is wrong with them, so a missing
 Secret, a certificate for another host or a CA that is not a certificate stops the run before
 anything is written, naming the variable and the object. Only public material is parsed:
-tls.crt and the CA bundle. tls.key is looked at for presence, never decoded, and no message
+tls.crt and the CA. tls.key is looked at for presence, never decoded, and no message
 quotes any data (the names a certificate covers are public: every client sees them).
 
 A certificate covers a host when one of its DNS subjectAltNames matches it, exactly or as a
@@ -125,7 +125,8 @@ def tls_secret_problem(secrets, host, secret_name, name, now=None):
 
 
 def federation_ca_problem(objects, ca, name):
-    """What makes the CA reference ca ({configmap|secret: name, key}) unusable, or ''.
+    """What makes the CA reference ca ({configmap|secret: name, key}) unusable, or '' (one PEM
+    certificate: Synapse reads only the first of a file).
 
     objects: what the role read for it (0 or 1 ConfigMap or Secret). A ConfigMap's data is
     text; a Secret's is base64 (as the API returns both).
@@ -140,7 +141,13 @@ def federation_ca_problem(objects, ca, name):
         return f"{where} has no key {key}"
     try:
         pem = data[key].encode("utf-8") if kind == "ConfigMap" else _decoded(data, key, where)
-        _load_certificates(pem, f"{where}, key {key}")
+        certificates = _load_certificates(pem, f"{where}, key {key}")
     except TlsCertificateError as error:
         return str(error)
+    if len(certificates) > 1:
+        # twisted's Certificate.loadPEM, which Synapse uses, keeps the first one only.
+        return (
+            f"{where}, key {key} holds {len(certificates)} certificates, but Synapse reads only the "
+            "first certificate of each file in federation_custom_ca_list: give the one CA"
+        )
     return ""

@@ -462,7 +462,7 @@ def test_rotation_keeps_the_old_key_verifiable(deployment, core, apps):
 # cert-manager mode then secret mode, each with a federation CA; the next test's runs bring
 # the inventory's defaults (matrix_tls_mode none, no CA) back.
 SYNAPSE_HOST, APEX_HOST = "matrix.example.test", "example.test"
-CA_PATHS = ["/federation-ca/ca.crt", "/etc/ssl/certs/ca-certificates.crt"]
+CA_PATHS = ["/federation-ca/ca.crt"]
 
 
 def _put_object(core, kind, name, body):
@@ -547,7 +547,6 @@ def test_tls_secret_mode_and_a_new_ca_rolls_synapse(deployment, core, apps, loca
             "synapse_ingress_tls_secret": "matrix-tls",
             "well_known_ingress_tls_secret": "apex-tls",
             "matrix_federation_ca": {"configmap": "federation-ca", "key": "ca.crt"},
-            "synapse_federation_ca_keep_system_trust": False,
         },
         tmp_path=tmp_path,
     )
@@ -560,7 +559,7 @@ def test_tls_secret_mode_and_a_new_ca_rolls_synapse(deployment, core, apps, loca
         assert not [a for a in annotations if a.startswith("cert-manager.io/")], annotations
         assert tls == [{"hosts": [host], "secretName": secret}]
     text = _config_data(core)["homeserver.yaml"]
-    assert yaml.safe_load(text)["federation_custom_ca_list"] == CA_PATHS[:1]
+    assert yaml.safe_load(text)["federation_custom_ca_list"] == CA_PATHS
     assert f"sha256 {hashlib.sha256(ca_pem).hexdigest()}" in text
     after = apps.read_namespaced_deployment("synapse", NAMESPACE).spec.template.metadata.annotations
     assert after["checksum/config"] != before["checksum/config"]

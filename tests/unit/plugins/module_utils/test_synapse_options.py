@@ -75,10 +75,11 @@ def test_every_example_of_the_schema_passes_strict_mode():
     schema = yaml.safe_load(SCHEMA.read_text())
     checked = 0
     for name, example in _examples(schema, schema["$defs"]):
-        try:
+        safe = INSECURE_TLS_OPTIONS.get(name)
+        if safe is not None and not any(example == v and type(example) is type(v) for v in safe):
+            with pytest.raises(HomeserverConfigError, match="turns off the verification of other servers"):
+                homeserver_merge({}, {name: example})
+        else:
             homeserver_merge({}, {name: example})
-        except HomeserverConfigError as error:
-            assert name in INSECURE_TLS_OPTIONS, error
-            assert "turns off the verification of other servers' TLS certificates" in str(error)
         checked += 1
     assert checked > 200

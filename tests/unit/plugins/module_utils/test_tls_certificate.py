@@ -134,6 +134,10 @@ def test_federation_ca_problems(kind):
     assert "has no key ca.crt" in federation_ca_problem(
         [{"data": {"x": "y"}}], ref, name="matrix_federation_ca"
     )
+    bundle = encode(CA_PEM + make_ca("second CA")[0])
+    assert "holds 2 certificates, but Synapse reads only the first" in federation_ca_problem(
+        [{"data": {"ca.crt": bundle}}], ref, name="matrix_federation_ca"
+    )
     assert "holds no PEM certificate" in federation_ca_problem(
         [{"data": {"ca.crt": encode(b"not a CA")}}], ref, name="matrix_federation_ca"
     )
