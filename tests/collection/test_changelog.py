@@ -37,21 +37,19 @@ def test_galaxy_version_is_the_latest_release():
 
 def test_fragments_pass_antsibull_changelog_lint():
     result = _changelog("lint")
-    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+    assert (result.returncode, result.stdout.strip()) == (0, ""), result.stderr
 
 
 def test_every_fragment_is_a_yaml_file():
     """antsibull-changelog silently skips a fragment whose name does not end in .yml or .yaml
     (ignore_other_fragment_extensions): its note would be lost from the release."""
-    skipped = [
-        p.name for p in FRAGMENTS.iterdir() if p.name != ".keep" and p.suffix not in (".yml", ".yaml")
-    ]
+    skipped = [p.name for p in FRAGMENTS.iterdir() if p.name != ".keep" and p.suffix not in (".yml", ".yaml")]
     assert not skipped, f"changelogs/fragments/: rename to .yml: {skipped}"
 
 
 def test_changelog_yaml_passes_lint():
     result = _changelog("lint-changelog-yaml", "changelogs/changelog.yaml")
-    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+    assert (result.returncode, result.stdout.strip()) == (0, ""), result.stderr
 
 
 def test_changelog_md_is_generated(tmp_path):
