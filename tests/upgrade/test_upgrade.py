@@ -74,18 +74,23 @@ OLD_RUN_OVERRIDES = {
 
 
 def _previous_release():
-    line = os.environ.get("MATRIXK8S_PREVIOUS_RELEASE") or (
+    source = (
+        "MATRIXK8S_PREVIOUS_RELEASE"
+        if os.environ.get("MATRIXK8S_PREVIOUS_RELEASE")
+        else "tests/upgrade/PREVIOUS_RELEASE"
+    )
+    commit = os.environ.get("MATRIXK8S_PREVIOUS_RELEASE") or (
         pathlib.Path(__file__).with_name("PREVIOUS_RELEASE").read_text().strip()
     )
     found = subprocess.run(
-        ["git", "-C", str(REPO), "cat-file", "-e", f"{line}^{{commit}}"], capture_output=True, check=False
+        ["git", "-C", str(REPO), "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True, check=False
     )
     if found.returncode != 0:
         pytest.skip(
-            f"previous release {line} (tests/upgrade/PREVIOUS_RELEASE) is not in this clone "
-            "(shallow or without that history; it cannot be fetched offline): no upgrade test"
+            f"previous release {commit} ({source}) is not in this clone (shallow or without that "
+            "history; it cannot be fetched offline): no upgrade test"
         )
-    return line
+    return commit
 
 
 @pytest.fixture(scope="module")
