@@ -14,7 +14,7 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 VENV_STAMP := $(VENV)/.installed-$(shell sha256sum dev/requirements/test.txt | cut -c1-16)
 
 .PHONY: help demo test venv tools system-packages cluster cluster-down cluster-smoke static sanity \
-        unit integration charts playbooks collection awx realserver molecule bench-realserver \
+        unit integration charts playbooks upgrade-test collection awx realserver molecule bench-realserver \
         bench-deploy bench-deploy-node bench-molecule node-cluster node-test bench-demo
 
 help: ## list the targets
@@ -40,7 +40,7 @@ demo: venv tools ## start the local cluster and deploy Synapse onto it (a real n
 # and runs where the machine can run a real node (root, Linux); elsewhere it says why not.
 test: venv tools system-packages ## install what the tests need and run every tier, static to cluster
 	MATRIXK8S_REQUIRE_CLUSTER=1 $(MAKE) --no-print-directory static sanity unit integration charts \
-	  collection awx cluster-smoke playbooks realserver molecule
+	  collection awx cluster-smoke playbooks upgrade-test realserver molecule
 	if dev/node/can-run.sh; then $(MAKE) --no-print-directory node-test; \
 	else echo "[test] real-node tier SKIPPED (reason above)"; fi
 
@@ -90,6 +90,11 @@ charts: venv tools system-packages ## helm lint/template of every chart, manifes
 
 playbooks: venv cluster ## syntax, argument specs, preflight failures; site.yml on the local cluster
 	$(PYTEST) -n 2 --dist loadfile tests/playbooks
+
+# The previous release (tests/upgrade/PREVIOUS_RELEASE) deployed, then the current site.yml
+# over it, in a namespace of its own (matrix-upgrade, deleted afterwards).
+upgrade-test: venv cluster ## upgrade from the previous release: same Secrets and volumes, releases current, then changed=0
+	$(PYTEST) -rs tests/upgrade
 
 collection: venv ## ansible-galaxy build + install, filters called by FQCN
 	$(PYTEST) tests/collection

@@ -50,6 +50,8 @@ def test_tarball_ships_what_users_run_and_nothing_else(tarball):
     assert manifest["collection_info"]["dependencies"] == {"kubernetes.core": ">=6.0.0"}
     assert "plugins/filter/homeserver.py" in names
     assert "plugins/module_utils/synapse_options.py" in names
+    assert "changelogs/changelog.yaml" in names
+    assert "CHANGELOG.md" in names
     for plugin in ("lookup/signing_key.py", "test/kube.py", "test/k8s_name.yml", "plugin_utils/errors.py"):
         assert f"plugins/{plugin}" in names, plugin
     for unwanted in (
@@ -61,6 +63,7 @@ def test_tarball_ships_what_users_run_and_nothing_else(tarball):
         ".local/",
         "playbooks/collections",
         "charts/schema/",
+        "changelogs/fragments",
     ):
         assert not any(name.startswith(unwanted) for name in names), unwanted
 

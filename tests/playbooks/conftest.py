@@ -2,7 +2,6 @@
 
 import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # dev/cluster/volumes.py: the local cluster's volume pool, shared with dev/bench/.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "dev" / "cluster"))
 
-from playbooklib import LOCAL_KUBECONFIG, NAMESPACE  # noqa: E402
+from playbooklib import NAMESPACE, create_namespace, delete_namespace, local_cluster_api  # noqa: E402
 
 
 @pytest.fixture
@@ -42,60 +41,20 @@ users:
     return path
 
 
-def _cluster_reachable():
-    if not LOCAL_KUBECONFIG.is_file():
-        return False
-    try:
-        from kubernetes import client, config
-
-        api = config.new_client_from_config(config_file=str(LOCAL_KUBECONFIG))
-        client.CoreV1Api(api).read_namespace("matrix", _request_timeout=5)
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "no usable cluster"
-        return False
-
-
 @pytest.fixture(scope="session")
 def local_cluster():
     """The project's local cluster (dev/cluster/up.sh), or skip."""
-    if not _cluster_reachable():
-        message = "local cluster not running (dev/cluster/up.sh); kubeconfig .local/kubeconfig"
-        # `make test` sets this: there the cluster tier must run, and a skip would hide it.
-        if os.environ.get("MATRIXK8S_REQUIRE_CLUSTER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from kubernetes import config
-
-    api = config.new_client_from_config(config_file=str(LOCAL_KUBECONFIG))
+    api = local_cluster_api()
     if NAMESPACE == "matrix":
         yield api
         return
-    # A second xdist worker's namespace: made as dev/cluster/up.sh makes "matrix" (its Pod
-    # Security labels copied), and deleted afterwards with its claims' volumes handed back,
-    # so the next tier (and the real node) find the pool as up.sh left it.
+    # A second xdist worker's namespace, deleted afterwards with its volumes handed back.
     from kubernetes import client
-    from volumes import return_released_volumes
 
     core = client.CoreV1Api(api)
-    labels = core.read_namespace("matrix").metadata.labels or {}
-    labels = {k: v for k, v in labels.items() if k.startswith("pod-security.kubernetes.io/")}
-    try:
-        core.create_namespace({"metadata": {"name": NAMESPACE, "labels": labels}})
-    except client.ApiException as error:
-        if error.status != 409:
-            raise
+    create_namespace(core, NAMESPACE)
     yield api
-    core.delete_namespace(NAMESPACE)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            core.read_namespace(NAMESPACE)
-        except client.ApiException as error:
-            if error.status == 404:
-                break
-            raise
-        time.sleep(1)
-    return_released_volumes(core, NAMESPACE)
+    delete_namespace(core, NAMESPACE)
 
 
 def pytest_configure_node(node):

@@ -1,6 +1,7 @@
 """Run the collection's playbooks the way a user does, and read what happened.
 
-(Helpers for tests/playbooks; the fixtures are in conftest.py.)
+(Helpers for tests/playbooks, also imported by tests/upgrade, tests/awx and molecule/verify;
+the fixtures are in conftest.py.)
 
 Every run uses the ansible.posix.json callback, so a test looks at structured results
 (which task failed, with which module and message, what ran before it) rather than at
@@ -13,6 +14,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -105,10 +107,12 @@ def run_playbook(
 ):
     """Run playbooks/<playbook> with inventories/<inventory>; extra_vars go through a JSON file.
 
-    An inventory given as an absolute path (a test's own inventory directory) is used as is.
+    An inventory or playbook given as an absolute path (a test's own inventory directory,
+    another release's installed playbook) is used as is.
     """
     inventory_path = str(inventory) if os.path.isabs(inventory) else f"inventories/{inventory}"
-    cmd = [ANSIBLE_PLAYBOOK, "-i", inventory_path, f"playbooks/{playbook}"]
+    playbook_path = str(playbook) if os.path.isabs(playbook) else f"playbooks/{playbook}"
+    cmd = [ANSIBLE_PLAYBOOK, "-i", inventory_path, playbook_path]
     if NAMESPACE != "matrix":
         # First, so a test's own matrix_namespace (a later -e) still wins.
         cmd += ["-e", f"matrix_namespace={NAMESPACE}"]
@@ -172,3 +176,56 @@ def namespace_state(core, apps, namespace):
     ):
         state.update({(kind, o.metadata.name): o.metadata.generation for o in items})
     return state
+
+
+def local_cluster_api():
+    """An API client of the local cluster (dev/cluster/up.sh), or skip: `make test` sets
+    MATRIXK8S_REQUIRE_CLUSTER, and there the cluster tiers must run, so a skip would hide them."""
+    import pytest
+    from kubernetes import client, config
+
+    try:
+        api = config.new_client_from_config(config_file=str(LOCAL_KUBECONFIG))
+        client.CoreV1Api(api).read_namespace("matrix", _request_timeout=5)
+        return api
+    except Exception:  # noqa: BLE001 - any failure means "no usable cluster"
+        message = "local cluster not running (dev/cluster/up.sh); kubeconfig .local/kubeconfig"
+        if os.environ.get("MATRIXK8S_REQUIRE_CLUSTER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def create_namespace(core, namespace):
+    """A namespace made as dev/cluster/up.sh makes "matrix" (its Pod Security labels copied)."""
+    from kubernetes import client
+
+    labels = core.read_namespace("matrix").metadata.labels or {}
+    labels = {k: v for k, v in labels.items() if k.startswith("pod-security.kubernetes.io/")}
+    try:
+        core.create_namespace({"metadata": {"name": namespace, "labels": labels}})
+    except client.ApiException as error:
+        if error.status != 409:
+            raise
+
+
+def delete_namespace(core, namespace):
+    """Delete a namespace of create_namespace's and hand its claims' volumes back, so the next
+    tier (and the real node) find the pool as up.sh left it."""
+    from kubernetes import client
+    from volumes import return_released_volumes  # dev/cluster/, on sys.path (conftest.py)
+
+    try:
+        core.delete_namespace(namespace)
+    except client.ApiException as error:
+        if error.status != 404:
+            raise
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            core.read_namespace(namespace)
+        except client.ApiException as error:
+            if error.status == 404:
+                break
+            raise
+        time.sleep(1)
+    return_released_volumes(core, namespace)
