@@ -23,9 +23,10 @@ ANSIBLE_PLAYBOOK = str(VENV_BIN / "ansible-playbook")
 PLAYBOOKS = sorted(p.name for p in (REPO / "playbooks").glob("*.yml"))
 INVENTORIES = sorted(p.name for p in (REPO / "inventories").iterdir() if (p / "hosts.yml").is_file())
 LOCAL_KUBECONFIG = REPO / ".local" / "kubeconfig"
-# Under pytest-xdist (`make playbooks` runs two workers, modules kept whole by --dist
-# loadfile) each worker deploys into a namespace of its own, so two modules' deployments
-# never meet. The first worker, and a serial run, use "matrix": inventories/local's.
+# Under pytest-xdist (`make playbooks` runs two workers; the modules that deploy are kept
+# whole, in chains: CHAINS in conftest.py) each worker deploys into a namespace of its own,
+# so two modules' deployments never meet. The first worker, and a serial run, use
+# "matrix": inventories/local's.
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 NAMESPACE = "matrix" if _WORKER == "gw0" else f"matrix-{_WORKER}"
 
@@ -229,3 +230,18 @@ def delete_namespace(core, namespace):
             raise
         time.sleep(1)
     return_released_volumes(core, namespace)
+
+
+def purge(core, args=()):
+    """uninstall.yml with purge=true, then the volumes it released handed back to the local
+    cluster's pool. Skipped when the namespace holds nothing a run could have made (an empty
+    namespace_state: no release record, Secret, ConfigMap, claim, Service or workload): a
+    purge there has nothing to remove, and modules that start from an empty namespace
+    often follow one that ended with a purge."""
+    from kubernetes import client
+    from volumes import return_released_volumes
+
+    if namespace_state(core, client.AppsV1Api(core.api_client), NAMESPACE):
+        run = run_playbook("uninstall.yml", args=["-e", "purge=true", *args])
+        assert run.returncode == 0, run.describe()
+    return_released_volumes(core, NAMESPACE)

@@ -13,7 +13,8 @@
 Skipped unless dev/cluster/up.sh is running (simulated nodes: Jobs complete without
 running, so Synapse's refusal itself is proven on loopback, tests/integration, and on the
 real node, tests/node/test_config_rollout.py). Shares its namespace (playbooklib.NAMESPACE) with the other
-*_local modules (run in file order); starts and ends by purging.
+modules of its chain (CHAINS in conftest.py); starts and ends by purging (a purge of a namespace
+that holds nothing is skipped: playbooklib.purge).
 """
 
 import base64
@@ -22,8 +23,7 @@ import subprocess
 
 import pytest
 import yaml
-from playbooklib import NAMESPACE, REPO, namespace_state, run_playbook
-from volumes import return_released_volumes
+from playbooklib import NAMESPACE, REPO, namespace_state, purge, run_playbook
 
 KUBECTL = str(REPO / ".local/bin/kubectl")
 KUBECONFIG = str(REPO / ".local/kubeconfig")
@@ -42,12 +42,6 @@ def _kubectl(*args, stdin=None):
         check=True,
         timeout=60,
     ).stdout
-
-
-def _purge(core):
-    run = run_playbook("uninstall.yml", args=["-e", "purge=true"])
-    assert run.returncode == 0, run.describe()
-    return_released_volumes(core, NAMESPACE)
 
 
 def _config_secrets(core):
@@ -75,9 +69,9 @@ def _ran(run, name):
 
 @pytest.fixture(scope="module")
 def clean(core):
-    _purge(core)
+    purge(core)
     yield
-    _purge(core)
+    purge(core)
 
 
 @pytest.fixture(scope="module")
@@ -277,7 +271,7 @@ def test_uninstall_without_purge_removes_the_homeserver_yaml_secrets(versions, c
 
 
 def test_synapse_secrets_created_between_read_and_write_is_not_overwritten(clean, core):
-    _purge(core)
+    purge(core)
     # The database and the key, as site.yml's earlier roles leave them.
     first = run_playbook("site.yml", args=["--tags", "postgres,signing_key"])
     assert first.returncode == 0, first.describe()

@@ -10,12 +10,12 @@ Secrets (Helm's release records among them), ConfigMaps, Services, volume claims
 Deployments, StatefulSets, Jobs, Ingresses, and the pods that run the old configuration.
 
 Skipped unless dev/cluster/up.sh is running. The module converges a deployment first
-(reusing whatever the namespace holds) and purges it at the end, as test_faults_local.py.
+(reusing whatever the namespace holds) and leaves it converged for the next module of its
+chain (CHAINS in conftest.py).
 """
 
 import pytest
 from playbooklib import NAMESPACE, run_playbook
-from volumes import return_released_volumes
 
 # The tests of this module share one deployment (conftest.one_deployment).
 pytestmark = pytest.mark.usefixtures("one_deployment")
@@ -64,13 +64,9 @@ def clients(local_cluster):
 
 @pytest.fixture(scope="module")
 def converged(clients):
-    """A converged deployment; purged (and its volumes returned) after the module."""
+    """A converged deployment (left for the next module: CHAINS in conftest.py)."""
     run = run_playbook("site.yml")
     assert run.returncode == 0, run.describe()
-    yield
-    purge = run_playbook("uninstall.yml", args=["-e", "purge=true"])
-    assert purge.returncode == 0, purge.describe()
-    return_released_volumes(clients["core"], NAMESPACE)
 
 
 def _versions(clients):

@@ -7,8 +7,9 @@
   postgres_wait_timeout): the postgres role stops with a clear message and Synapse is not
   deployed; once the cause is fixed, a re-run converges and nothing is lost.
 
-Skipped unless dev/cluster/up.sh is running. The tests share the namespace with
-test_site_local.py and run in file order; the module ends by purging what it deployed.
+Skipped unless dev/cluster/up.sh is running. The tests share one deployment and run in
+file order; the module leaves it converged for the next module of its chain
+(CHAINS in conftest.py).
 """
 
 import base64
@@ -16,8 +17,7 @@ import json
 import subprocess
 
 import pytest
-from playbooklib import NAMESPACE, REPO, namespace_state, releases_the_lock, run_playbook
-from volumes import return_released_volumes
+from playbooklib import NAMESPACE, REPO, namespace_state, purge, releases_the_lock, run_playbook
 
 # The tests of this module share one deployment (conftest.one_deployment).
 pytestmark = pytest.mark.usefixtures("one_deployment")
@@ -28,19 +28,11 @@ NEVER_SCHEDULED = {
 }
 
 
-def _purge(core):
-    run = run_playbook("uninstall.yml", args=["-e", "purge=true"])
-    assert run.returncode == 0, run.describe()
-    return_released_volumes(core, NAMESPACE)
-
-
 @pytest.fixture(scope="module")
 def deployed(core):
-    """A converged deployment to break; purged (and its volumes returned) after the module."""
+    """A converged deployment to break (the last test leaves it converged)."""
     run = run_playbook("site.yml")
     assert run.returncode == 0, run.describe()
-    yield
-    _purge(core)
 
 
 def _secret(core, name):
@@ -221,7 +213,7 @@ def test_database_never_ready_on_a_fresh_namespace_then_the_cause_is_fixed_in_th
     """No release yet: Synapse is not installed at all. The fix is outside the inventory (a
     node gets the label the selector wants), so the re-run has the same values: the role
     still waits for the database before it goes on."""
-    _purge(core)
+    purge(core)
     selector = {"postgres_node_selector": {"matrixk8s.test/database": "yes"}, "postgres_wait_timeout": "5s"}
     broken = run_playbook("site.yml", extra_vars=selector, tmp_path=tmp_path)
     assert broken.returncode != 0

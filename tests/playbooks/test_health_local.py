@@ -16,8 +16,9 @@ pod whose Initialized condition is True and no container of which is running, so
 patched status says Initialized=False and kwok leaves it alone (checked below: the status
 stays as patched until the run ends).
 
-Skipped unless dev/cluster/up.sh is running. Shares namespace matrix with the other
-modules of tests/playbooks and purges what it deployed at the end.
+Skipped unless dev/cluster/up.sh is running. Shares its worker's namespace
+(playbooklib.NAMESPACE) with the other modules of its chain (CHAINS in conftest.py) and leaves
+the deployment converged for the next.
 """
 
 import base64
@@ -29,7 +30,6 @@ import time
 
 import pytest
 from playbooklib import NAMESPACE, REPO, run_playbook
-from volumes import return_released_volumes
 
 pytestmark = pytest.mark.usefixtures("one_deployment")
 
@@ -63,12 +63,10 @@ def _until(what, condition, timeout=60):
 
 @pytest.fixture(scope="module")
 def deployed(core):
+    """A converged deployment (each test repairs what it broke; left for the next module
+    of its chain: CHAINS in conftest.py)."""
     run = run_playbook("site.yml")
     assert run.returncode == 0, run.describe()
-    yield
-    purge = run_playbook("uninstall.yml", args=["-e", "purge=true"])
-    assert purge.returncode == 0, purge.describe()
-    return_released_volumes(core, NAMESPACE)
 
 
 def _synapse_pods(core):

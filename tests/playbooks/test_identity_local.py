@@ -7,7 +7,8 @@
   the create-only write fails and the other run's Secret stays as it was.
 
 Skipped unless dev/cluster/up.sh is running. Shares its namespace (playbooklib.NAMESPACE) with the other
-*_local modules (run in file order); starts and ends by purging.
+modules of its chain (CHAINS in conftest.py); starts and ends by purging (a purge of a namespace
+that holds nothing is skipped: playbooklib.purge).
 """
 
 import base64
@@ -15,8 +16,7 @@ import json
 import subprocess
 
 import pytest
-from playbooklib import NAMESPACE, REPO, namespace_state, run_playbook
-from volumes import return_released_volumes
+from playbooklib import NAMESPACE, REPO, namespace_state, purge, run_playbook
 
 KUBECTL = str(REPO / ".local/bin/kubectl")
 KUBECONFIG = str(REPO / ".local/kubeconfig")
@@ -34,12 +34,6 @@ def _kubectl(*args, stdin=None):
     ).stdout
 
 
-def _purge(core):
-    run = run_playbook("uninstall.yml", args=["-e", "purge=true"])
-    assert run.returncode == 0, run.describe()
-    return_released_volumes(core, NAMESPACE)
-
-
 def _backup(name):
     """The Secret as a user saves it (kubectl get -o json), minus what the server owns."""
     secret = json.loads(_kubectl("get", "secret", name, "-o", "json"))
@@ -55,9 +49,9 @@ def _restore(secret):
 
 @pytest.fixture(scope="module")
 def clean(core):
-    _purge(core)
+    purge(core)
     yield
-    _purge(core)
+    purge(core)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ uninstall on one namespace.
   result is one deployment with one signing key, and no Lease is left.
 
 Skipped unless dev/cluster/up.sh is running. Shares its namespace (playbooklib.NAMESPACE) with the other
-*_local modules (run in file order); starts and ends by purging.
+modules of its chain (CHAINS in conftest.py): converges over what it finds, and leaves the
+deployment of its last test (two runs from an empty namespace) converged.
 """
 
 import base64
@@ -20,20 +21,13 @@ import re
 import time
 
 import pytest
-from playbooklib import NAMESPACE, namespace_state, run_playbook
-from volumes import return_released_volumes
+from playbooklib import NAMESPACE, namespace_state, purge, run_playbook
 
 LEASE = "matrixk8s-synapse-lock"
 FAKE_HOLDER = "mallory@elsewhere playbooks/site.yml run test0001"
 pytestmark = pytest.mark.usefixtures("one_deployment")
 # A short wait so a held lock fails fast; polled every second.
 SHORT_WAIT = {"matrix_lock_wait": 3, "matrix_lock_poll": 1}
-
-
-def _purge(core):
-    run = run_playbook("uninstall.yml", args=["-e", "purge=true"])
-    assert run.returncode == 0, run.describe()
-    return_released_volumes(core, NAMESPACE)
 
 
 @pytest.fixture(scope="module")
@@ -85,14 +79,14 @@ def _key(core):
 
 @pytest.fixture(scope="module")
 def deployed(core, coordination):
+    """A converged deployment (over whatever the namespace holds: the tests need one, not a
+    fresh one; the last test makes its own from an empty namespace)."""
     _release(coordination)
-    _purge(core)
     run = run_playbook("site.yml")
     assert run.returncode == 0, run.describe()
     assert _lease_or_none(coordination) is None, "site.yml left its lock behind"
     yield
     _release(coordination)
-    _purge(core)
 
 
 @pytest.fixture
@@ -188,7 +182,7 @@ def test_two_runs_started_together_deploy_once(deployed, core, coordination):
     """From an empty namespace: the second run waits for the first (the default wait is 300 s,
     a deploy on the simulated nodes takes less) or fails naming it; either way one
     signing key, one deployment, and no Lease is left."""
-    _purge(core)
+    purge(core)
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         runs = list(pool.map(lambda _: run_playbook("site.yml"), range(2)))
     succeeded = [r for r in runs if r.returncode == 0]

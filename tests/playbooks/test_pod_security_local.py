@@ -5,7 +5,8 @@ before any write; a password Secret from before the superuser was split off gets
 superuser key added, its other key untouched.
 
 Skipped unless dev/cluster/up.sh is running. Shares its namespace (playbooklib.NAMESPACE) with the other
-*_local modules (run in file order); leaves it converged and labelled.
+modules of its chain (CHAINS in conftest.py); leaves it converged and labelled (each test puts
+back the labels it takes off; the last one ends with a converged run that changes nothing).
 """
 
 import base64
@@ -37,10 +38,6 @@ def _labels(core):
 
 @pytest.fixture(scope="module")
 def deployed(core):
-    run = run_playbook("site.yml")
-    assert run.returncode == 0, run.describe()
-    yield
-    # Whatever a test left, the namespace ends labelled and the deployment converged.
     run = run_playbook("site.yml")
     assert run.returncode == 0, run.describe()
 

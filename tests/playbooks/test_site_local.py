@@ -6,9 +6,11 @@ container runs, so these tests check what the roles put into the API (Secrets, v
 annotations, ordering) and how the playbooks behave on a second run; a real Synapse reads
 the same homeserver.yaml in tests/integration.
 
-The tests share one deployment and run in file order: the last ones rotate the key,
-uninstall and purge. Under pytest-xdist they run only with --dist loadfile (or loadgroup),
-which keeps the file on one worker; with plain -n they skip.
+The tests share one deployment, made from an empty namespace (a module before it in its
+chain, CHAINS in conftest.py, ends with a purge; otherwise this one purges first), and run in
+file order: the last ones rotate the key, uninstall and purge. Under pytest-xdist they run
+only with --dist loadfile (or loadgroup), which keeps the file on one worker; with plain -n
+they skip.
 """
 
 import base64
@@ -22,7 +24,7 @@ import sys
 
 import pytest
 import yaml
-from playbooklib import ANSIBLE_PLAYBOOK, NAMESPACE, REPO, releases_the_lock, run_playbook
+from playbooklib import ANSIBLE_PLAYBOOK, NAMESPACE, REPO, purge, releases_the_lock, run_playbook
 from volumes import return_released_volumes
 
 # The tests of this module share one deployment (conftest.one_deployment).
@@ -81,7 +83,9 @@ def _leaks(text, secrets):
 
 @pytest.fixture(scope="module")
 def deployment(core, tmp_path_factory):
-    """site.yml twice against inventories/local; returns both runs and the key after each."""
+    """site.yml twice against inventories/local, the first from an empty namespace (so it
+    generates every secret); returns both runs and the key after each."""
+    purge(core)
     first = run_playbook("site.yml")
     assert first.returncode == 0, first.describe()
     key_after_first = _secret_data(core, "synapse-signing-key")["signing.key"]

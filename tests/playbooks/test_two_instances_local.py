@@ -9,15 +9,15 @@ Secrets, admin record and password, and volume claims, and leaves every object o
 it was: B's next run changes nothing.
 
 Skipped unless dev/cluster/up.sh is running. Shares its namespace (playbooklib.NAMESPACE) with the other
-*_local modules (run in file order); starts and ends by purging both.
+modules of its chain (CHAINS in conftest.py); starts and ends by purging both (a purge of a
+namespace that holds nothing is skipped: playbooklib.purge).
 """
 
 import json
 import subprocess
 
 import pytest
-from playbooklib import NAMESPACE, REPO, run_playbook
-from volumes import return_released_volumes
+from playbooklib import NAMESPACE, REPO, purge, run_playbook
 
 pytestmark = pytest.mark.usefixtures("one_deployment")
 PART_OF = "app.kubernetes.io/part-of=matrixk8s-synapse"
@@ -51,12 +51,6 @@ def _b_vars(tmp_path):
     path = tmp_path / "instance-b.json"
     path.write_text(json.dumps(B))
     return ["-e", f"@{path}"]
-
-
-def _purge(core, args=()):
-    run = run_playbook("uninstall.yml", args=["-e", "purge=true", *args])
-    assert run.returncode == 0, run.describe()
-    return_released_volumes(core, NAMESPACE)
 
 
 def _helm_releases():
@@ -126,8 +120,8 @@ def _plant_config(core, release):
 @pytest.fixture(scope="module")
 def two(core, tmp_path_factory):
     b_args = _b_vars(tmp_path_factory.mktemp("instance-b"))
-    _purge(core)
-    _purge(core, b_args)
+    purge(core)
+    purge(core, b_args)
     # B first: the postgres and signing_key roles take a Secret named synapse-config (A's
     # homeserver.yaml, a fixed name in their evidence reads) as proof that B was deployed
     # before, and refuse to generate B's password and key. A after B finds no such proof.
@@ -136,8 +130,8 @@ def two(core, tmp_path_factory):
         assert run.returncode == 0, run.describe()
     planted = {release: _plant_config(core, release) for release in ("synapse", "synapse-b")}
     yield {"b_args": b_args, "planted": planted}
-    _purge(core)
-    _purge(core, b_args)
+    purge(core)
+    purge(core, b_args)
 
 
 def _of_b(state):
