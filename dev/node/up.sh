@@ -199,6 +199,29 @@ wait_for 90 "node $node_name to be Ready" kctl wait --for=condition=Ready "node/
 wait "$enforcer_start" || die "kube-network-policies did not start (its error is above)"
 log "node $node_name is Ready (containerd $containerd_sock, DNS $dns_ip)"
 
+# --- pods reach the API server (the ingress controllers read Ingresses and write Secrets).
+# kwokctl binds kube-apiserver to 127.0.0.1 only, while the `kubernetes` Service's endpoint
+# is the machine's address ($ip, its advertise address) where nothing listens: a pod's
+# connection to the Service is sent to the loopback address instead, before kube-proxy's
+# rules see it: this rule goes first in PREROUTING once kube-proxy has put its jump there
+# (kube-proxy prepends its jump only when it is missing, so it then stays behind ours).
+# route_localnet lets the bridge's packets reach 127.0.0.1 (kube-
+# proxy turns it on for all interfaces anyway). The API server's certificate names
+# kubernetes.default.svc, not the Service's address: the pods set KUBERNETES_SERVICE_HOST
+# to that name (ingress/*.yaml). down.sh removes the rule.
+api_port=$(kctl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+api_port=${api_port##*:}
+api_service_ip=$(kctl -n default get service kubernetes -o jsonpath='{.spec.clusterIP}')
+sysctl -qw "net.ipv4.conf.$bridge.route_localnet=1"
+api_rule=(-i "$bridge" -d "$api_service_ip" -p tcp --dport 443 -m comment --comment "$api_rule_comment"
+  -j DNAT --to-destination "127.0.0.1:$api_port")
+kube_proxy_jump() { iptables -t nat -S PREROUTING | grep -q -- '-j KUBE-SERVICES'; }
+wait_for 30 "kube-proxy's rules" kube_proxy_jump || die "kube-proxy did not install its rules; log $node_logs/kube-proxy.log"
+if [[ $(iptables -t nat -S PREROUTING | sed -n 2p) != *"$api_rule_comment"* ]]; then
+  iptables -t nat -D PREROUTING "${api_rule[@]}" 2>/dev/null || true
+  iptables -t nat -I PREROUTING 1 "${api_rule[@]}"
+fi
+
 # --- the ingress (Traefik) and cert-manager with the test CAs, as pods on this node: every
 # real-node cluster serves the charts' Ingresses over TLS (ingress/start.sh says how).
 "$here/../node/ingress/start.sh"

@@ -85,28 +85,38 @@ def host(namespace):
     """nginx behind a Service and a TLS Ingress for <namespace>.matrix.test; returns the
     host name once cert-manager has made the Ingress's Certificate Ready."""
     name = f"{namespace}.matrix.test"
-    kubectl("-n", namespace, "create", "deployment", "web", f"--image={BACKEND_IMAGE}", f"--port={BACKEND_PORT}")
-    kubectl("-n", namespace, "expose", "deployment", "web", f"--port={BACKEND_PORT}")
+    image, port = f"--image={BACKEND_IMAGE}", f"--port={BACKEND_PORT}"
+    kubectl("-n", namespace, "create", "deployment", "web", image, port)
+    kubectl("-n", namespace, "expose", "deployment", "web", port)
     kubectl("apply", "-f", "-", stdin=json.dumps(tls_ingress(namespace, name)))
     kubectl("-n", namespace, "rollout", "status", "deployment/web", "--timeout=90s", timeout=100)
     return name
 
 
 def certificate_ready(namespace: str, name: str) -> bool:
-    conditions = kube_json("-n", namespace, "get", "certificate", name).get("status", {}).get("conditions", [])
-    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+    status = kube_json("-n", namespace, "get", "certificate", name).get("status", {})
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions", []))
+
+
+@pytest.fixture(scope="module")
+def certificate(namespace, host) -> dict:
+    """The Ingress's Certificate (the ingress-shim names it after the TLS Secret), once Ready."""
+    wait_until("Certificate web-tls to be Ready", lambda: certificate_ready(namespace, "web-tls"), 120)
+    return kube_json("-n", namespace, "get", "certificate", "web-tls")
 
 
 def https_get(address: str, server_name: str, context: ssl.SSLContext) -> tuple[dict, bytes]:
     """GET / from ADDRESS:443 with SNI and Host SERVER_NAME; returns the peer certificate
     (as the ssl module decodes a verified one) and the raw response."""
-    with socket.create_connection((address, 443), timeout=10) as raw:
-        with context.wrap_socket(raw, server_hostname=server_name) as tls:
-            tls.sendall(f"GET / HTTP/1.1\r\nHost: {server_name}\r\nConnection: close\r\n\r\n".encode())
-            response = b""
-            while chunk := tls.recv(65536):
-                response += chunk
-            return tls.getpeercert(), response
+    with (
+        socket.create_connection((address, 443), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname=server_name) as tls,
+    ):
+        tls.sendall(f"GET / HTTP/1.1\r\nHost: {server_name}\r\nConnection: close\r\n\r\n".encode())
+        response = b""
+        while chunk := tls.recv(65536):
+            response += chunk
+        return tls.getpeercert(), response
 
 
 def verifying_context(ca_pem: str, check_hostname: bool = True) -> ssl.SSLContext:
@@ -126,9 +136,7 @@ def serves_verified(address: str, host: str, ca_pem: str):
         return None
 
 
-def test_an_annotated_ingress_gets_a_ready_certificate_from_the_test_ca(namespace, host, ca_pem):
-    wait_until("Certificate web-tls to be Ready", lambda: certificate_ready(namespace, "web-tls"), timeout=120)
-    certificate = kube_json("-n", namespace, "get", "certificate", "web-tls")
+def test_an_annotated_ingress_gets_a_ready_certificate_from_the_test_ca(namespace, host, certificate, ca_pem):
     assert certificate["spec"]["issuerRef"]["name"] == ISSUER
     assert certificate["spec"]["dnsNames"] == [host]
     issued = kube_json("-n", namespace, "get", "secret", "web-tls")
@@ -136,8 +144,7 @@ def test_an_annotated_ingress_gets_a_ready_certificate_from_the_test_ca(namespac
     assert base64.b64decode(issued["data"]["ca.crt"]).decode().strip() == ca_pem.strip()
 
 
-def test_https_by_sni_verifies_against_the_test_ca_and_names_the_host(namespace, host, ca_pem, traefik_ip):
-    wait_until("Certificate web-tls to be Ready", lambda: certificate_ready(namespace, "web-tls"), timeout=120)
+def test_https_by_sni_verifies_against_the_test_ca_and_names_the_host(host, certificate, ca_pem, traefik_ip):
     peer, response = wait_until(
         f"https://{host} to verify against {ISSUER}",
         lambda: serves_verified(traefik_ip, host, ca_pem),
@@ -150,7 +157,7 @@ def test_https_by_sni_verifies_against_the_test_ca_and_names_the_host(namespace,
     assert BACKEND_BODY in response
 
 
-def test_an_unknown_sni_is_not_served_a_certificate_of_the_test_ca(namespace, host, ca_pem, traefik_ip):
+def test_an_unknown_sni_is_not_served_a_certificate_of_the_test_ca(host, certificate, ca_pem, traefik_ip):
     # The same path verifies for the Ingress's host, so a failure below is the certificate's.
     wait_until(
         f"https://{host} to verify against {ISSUER}",
