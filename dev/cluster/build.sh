@@ -12,7 +12,8 @@
 # Usage: dev/cluster/build.sh            # build what is missing, link everything
 #        dev/cluster/build.sh node       # also the real node's programs (kubelet,
 #                                          # kube-proxy, containerd, coredns,
-#                                          # kube-network-policies); the same
+#                                          # kube-network-policies, traefik,
+#                                          # cert-manager-controller); the same
 #                                          # as MATRIXK8S_REAL_NODE=1
 # Env:   MATRIXK8S_CACHE  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/matrixk8s)
 # shellcheck source-path=SCRIPTDIR
