@@ -128,12 +128,14 @@ def verifying_context(ca_pem: str, check_hostname: bool = True) -> ssl.SSLContex
 
 
 def serves_verified(address: str, host: str, ca_pem: str):
-    """The peer certificate and response once HOST verifies against the CA; Traefik serves
-    its default certificate until its informer has seen the new Secret."""
-    try:
-        return https_get(address, host, verifying_context(ca_pem))
-    except ssl.SSLCertVerificationError:
-        return None
+    """The peer certificate and response once HOST verifies against the CA and its backend
+    answers: Traefik serves its default certificate until it has seen the new Secret, and
+    404 until its router for the host is in place (its configuration converges on its own)."""
+    peer, response = https_get(address, host, verifying_context(ca_pem))
+    status_line = response.split(b"\r\n", 1)[0]
+    if not status_line.startswith(b"HTTP/1.1 200"):
+        raise AssertionError(f"https://{host}/ answered {status_line!r}")
+    return peer, response
 
 
 def test_an_annotated_ingress_gets_a_ready_certificate_from_the_test_ca(namespace, host, certificate, ca_pem):
