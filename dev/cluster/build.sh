@@ -240,7 +240,7 @@ build_traefik() {
   local v=$TRAEFIK_VERSION stub="$repo/dev/node/traefik/ext" name
   name="traefik-$v-$(recipe_hash "$stub")"
   if ! have "$cache/$name" traefik; then
-    log "building traefik $v (cold build: about 15 minutes on 2 cores)…"
+    log "building traefik $v (cold build: about 16 minutes of CPU; 47 minutes on a shared 2-core machine)…"
     begin "$name"
     local m=github.com/traefik/traefik/v3 w="$out.tmp/src" mod
     wrapper "$w"
@@ -272,7 +272,7 @@ build_cert_manager() {
   local v=$CERT_MANAGER_VERSION src="$repo/dev/node/cert-manager" name
   name="cert-manager-$v-$(recipe_hash "$src")"
   if ! have "$cache/$name" cert-manager-controller || [[ ! -d $cache/$name/crds ]]; then
-    log "building cert-manager-controller $v (cold build: about 5 minutes on 2 cores)…"
+    log "building cert-manager-controller $v (cold build: about 6 minutes of CPU)…"
     begin "$name"
     local m=github.com/cert-manager/cert-manager w="$out.tmp/src"
     wrapper "$w"
