@@ -12,7 +12,8 @@
 # Usage: dev/cluster/build.sh            # build what is missing, link everything
 #        dev/cluster/build.sh node       # also the real node's programs (kubelet,
 #                                          # kube-proxy, containerd, coredns,
-#                                          # kube-network-policies); the same
+#                                          # kube-network-policies, traefik,
+#                                          # cert-manager-controller); the same
 #                                          # as MATRIXK8S_REAL_NODE=1
 # Env:   MATRIXK8S_CACHE  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/matrixk8s)
 # shellcheck source-path=SCRIPTDIR
@@ -225,6 +226,69 @@ build_network_policies() {
   link "$cache/$name" kube-network-policies
 }
 
+# recipe_hash DIR: a digest of our own files a build uses, for its cache directory's name,
+# so editing them rebuilds.
+recipe_hash() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-8; }
+
+# Traefik v3, the real node's ingress controller (dev/node/ingress/). A wrapper module, as
+# its go.mod has `replace` and `exclude` directives, copied from it: Traefik's forks and
+# excludes. From v3.7 on it also replaces the nested module
+# github.com/traefik/traefik/dynamic/ext with a directory the proxy does not serve; ours
+# then points at dev/node/traefik/ext (two empty types; its go.mod says why). Nothing of
+# Traefik's own source changes.
+build_traefik() {
+  local v=$TRAEFIK_VERSION stub="$repo/dev/node/traefik/ext" name
+  name="traefik-$v-$(recipe_hash "$stub")"
+  if ! have "$cache/$name" traefik; then
+    log "building traefik $v (cold build: about 16 minutes of CPU; 47 minutes on a shared 2-core machine)…"
+    begin "$name"
+    local m=github.com/traefik/traefik/v3 w="$out.tmp/src" mod
+    wrapper "$w"
+    cp -r "$stub" "$w/ext"
+    mod=$(gomod_path "$m@$v")
+    {
+      echo "require $m $v"
+      # From v3.7 on (not in v3.6).
+      if grep -qE '^replace github.com/traefik/traefik/dynamic/ext => \./' "$mod"; then
+        echo "replace github.com/traefik/traefik/dynamic/ext => ./ext"
+      fi
+      # Module-to-module replaces, single or in a block (local-path ones have no version).
+      sed -nE 's#^(replace |\s+)(\S+( \S+)? => \S+ \S+)\s*$#replace \2#p' "$mod"
+      sed -nE 's#^exclude (\S+ \S+)\s*$#exclude \1#p; /^exclude \($/,/^\)$/ s#^\s+(\S+ \S+)\s*$#exclude \1#p' "$mod"
+    } >>"$w/go.mod"
+    (cd "$w" && quiet go get "$m/cmd/traefik@$v" &&
+      go build -ldflags "-s -w -X $m/pkg/version.Version=$v" -o "$out.tmp/traefik" "$m/cmd/traefik")
+    rm -rf "$w"
+    finish "$name"
+  fi
+  link "$cache/$name" traefik
+}
+
+# cert-manager for the real node (dev/node/ingress/): our own main,
+# dev/node/cert-manager/main.go (it says why), in a wrapper module requiring cert-manager's
+# root module, which has no replace or exclude directives. The cache directory carries the
+# main's digest, so editing it rebuilds.
+build_cert_manager() {
+  local v=$CERT_MANAGER_VERSION src="$repo/dev/node/cert-manager" name
+  name="cert-manager-$v-$(recipe_hash "$src")"
+  if ! have "$cache/$name" cert-manager-controller || [[ ! -d $cache/$name/crds ]]; then
+    log "building cert-manager-controller $v (cold build: about 6 minutes of CPU)…"
+    begin "$name"
+    local m=github.com/cert-manager/cert-manager w="$out.tmp/src"
+    wrapper "$w"
+    cp "$src"/*.go "$w/"
+    (cd "$w" && quiet go get "$m@$v" && quiet go mod tidy &&
+      go build -ldflags "-s -w -X $m/pkg/util.AppVersion=$v" -o "$out.tmp/cert-manager-controller" .)
+    # Its CRDs, as the module ships them (deploy/crds), kept with the binary they belong
+    # to: dev/node/ingress/start.sh applies them from here.
+    cp -r "$(cd "$w" && go list -m -f '{{.Dir}}' "$m")/deploy/crds" "$out.tmp/crds"
+    chmod -R u+w "$out.tmp/crds"
+    rm -rf "$w"
+    finish "$name"
+  fi
+  link "$cache/$name" cert-manager-controller
+}
+
 # Helm first: chart linting needs only it, so it is usable while the rest still builds.
 build_helm
 build_kwok
@@ -235,5 +299,7 @@ if [[ ${MATRIXK8S_REAL_NODE:-0} == 1 || ${1:-} == node ]]; then
   build_containerd
   build_coredns
   build_network_policies
+  build_traefik
+  build_cert_manager
 fi
 log "all binaries linked in $bin"

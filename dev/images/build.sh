@@ -35,11 +35,15 @@ mkdir -p "$image_cache"
 exec 8>"$image_cache/.lock"
 flock 8
 
-# content_hash NAME: what the image is made of: its recipe, the shared mmdebstrap options
-# and the OCI writer (not this driver: editing it rebuilds nothing).
+# content_hash NAME: what the image is made of: its recipe, the shared recipe helpers, the
+# OCI writer (not this driver: editing it rebuilds nothing), and the files or directories
+# outside dev/images that dev/images/NAME/inputs lists, one per line (a binary's version
+# in dev/cluster/versions.env, our own sources that binary is built from).
 content_hash() {
-  (cd "$repo" && find "dev/images/$1" dev/images/debian.sh dev/images/oci_image.py -type f \
-    ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16
+  local inputs=()
+  [[ -f $repo/dev/images/$1/inputs ]] && mapfile -t inputs < <(grep -vE '^\s*(#|$)' "$repo/dev/images/$1/inputs")
+  (cd "$repo" && find "dev/images/$1" dev/images/debian.sh dev/images/oci_image.py \
+    "${inputs[@]}" -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16
 }
 
 for name in "${names[@]}"; do

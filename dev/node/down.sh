@@ -22,6 +22,10 @@ fi
 stop coredns
 stop containerd
 [[ -x "$bin/kube-proxy" ]] && "$bin/kube-proxy" --cleanup >/dev/null 2>&1 || true
+# up.sh's rule sending pods' API connections to the API server (any port: a new cluster
+# has another).
+iptables -t nat -S PREROUTING 2>/dev/null | grep -F -- "--comment \"$api_rule_comment\"" |
+  sed 's/^-A /-D /' | while read -r rule; do eval "iptables -t nat $rule" || true; done
 # Pod network namespaces and container mounts left behind by killed containers.
 grep -F "$node_dir" /proc/mounts | awk '{print $2}' | sort -r | xargs -r umount -l 2>/dev/null || true
 ip link del "$bridge" 2>/dev/null || true

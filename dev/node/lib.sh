@@ -19,6 +19,8 @@ bridge_ip=10.88.0.1
 # or image is needed for DNS itself.
 dns_ip=169.254.20.10
 cluster_domain=cluster.local
+# The comment on up.sh's rule that lets pods reach the API server (down.sh removes it).
+api_rule_comment="matrixk8s: pods to the API server"
 
 # running NAME: its pid file names a live process that is ours.
 running() {

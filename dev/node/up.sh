@@ -3,7 +3,8 @@
 # (dev/cluster/up.sh calls this when MATRIXK8S_REAL_NODE=1): containerd with runc, the
 # CNI bridge, kubelet, kube-proxy, CoreDNS and kube-network-policies (the NetworkPolicy
 # enforcer), as host processes run from .local/node/.
-# Then it builds (cached) and imports the images, and waits until the node is Ready.
+# Then it builds (cached) and imports the images, waits until the node is Ready, and starts
+# the ingress (Traefik, cert-manager and the test CAs: ingress/start.sh) as pods.
 # Idempotent: what already runs is left alone.
 #
 # Why these settings (this kernel: hybrid cgroups, v1 controllers + an empty v2 mount):
@@ -21,7 +22,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ((EUID == 0)) || die "the real node needs root (containerd, kubelet, iptables)"
 api_ready || die "the control plane does not answer; run dev/cluster/up.sh"
 "$here/../node/install-packages.sh"
-for b in containerd containerd-shim-runc-v2 ctr kubelet kube-proxy coredns kube-network-policies; do
+for b in containerd containerd-shim-runc-v2 ctr kubelet kube-proxy coredns kube-network-policies traefik cert-manager-controller; do
   [[ -x "$bin/$b" ]] || die "$bin/$b is missing; run dev/cluster/build.sh node"
 done
 # A cluster created before kwok-controller was limited to the simulated nodes would
@@ -109,10 +110,19 @@ CONTAINERD_ADDRESS="$containerd_sock" "$repo/dev/images/build.sh"
 # On the loopback device: this kernel has no dummy interfaces, and an address on lo is
 # local for packets arriving on any interface, the pods' bridge included.
 ip -4 addr show dev lo | grep -qF " $dns_ip/32 " || ip addr add "$dns_ip/32" dev lo
-cat >"$node_dir/etc/Corefile" <<CFG
+# Every name under matrix.test (the test homeservers' server names and their delegated
+# hosts) is answered as the ingress Service traefik.ingress (ingress/start.sh), whatever
+# address it was given, with the asked name put back in the answer; so a pod (Synapse
+# federating, a client) reaches any of them through the ingress, by its own name, with TLS.
+corefile=$(
+  cat <<CFG
 .:53 {
     bind $dns_ip
     errors
+    rewrite stop {
+        name regex ^(.+\.)?matrix\.test\.$ traefik.ingress.svc.$cluster_domain.
+        answer auto
+    }
     kubernetes $cluster_domain in-addr.arpa ip6.arpa {
         kubeconfig $kubeconfig $context
         pods insecure
@@ -122,6 +132,12 @@ cat >"$node_dir/etc/Corefile" <<CFG
     cache 30
 }
 CFG
+)
+# A changed Corefile (a node started before this version of the script) restarts CoreDNS.
+if [[ ! -f $node_dir/etc/Corefile || $(<"$node_dir/etc/Corefile") != "$corefile" ]]; then
+  printf '%s\n' "$corefile" >"$node_dir/etc/Corefile"
+  stop coredns
+fi
 start coredns "$bin/coredns" -conf "$node_dir/etc/Corefile"
 
 # --- kubelet. Credentials: the cluster's admin kubeconfig (a local, single-user cluster).
@@ -182,3 +198,30 @@ wait_for 90 "node $node_name to be Ready" kctl wait --for=condition=Ready "node/
   die "node $node_name is not Ready; log $node_logs/kubelet.log: $(grep -E '^E' "$node_logs/kubelet.log" | tail -n 5)"
 wait "$enforcer_start" || die "kube-network-policies did not start (its error is above)"
 log "node $node_name is Ready (containerd $containerd_sock, DNS $dns_ip)"
+
+# --- pods reach the API server (the ingress controllers read Ingresses and write Secrets).
+# kwokctl binds kube-apiserver to 127.0.0.1 only, while the `kubernetes` Service's endpoint
+# is the machine's address ($ip, its advertise address) where nothing listens: a pod's
+# connection to the Service is sent to the loopback address instead, before kube-proxy's
+# rules see it: this rule goes first in PREROUTING once kube-proxy has put its jump there
+# (kube-proxy prepends its jump only when it is missing, so it then stays behind ours).
+# route_localnet lets the bridge's packets reach 127.0.0.1 (kube-
+# proxy turns it on for all interfaces anyway). The API server's certificate names
+# kubernetes.default.svc, not the Service's address: the pods set KUBERNETES_SERVICE_HOST
+# to that name (ingress/*.yaml). down.sh removes the rule.
+api_port=$(kctl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+api_port=${api_port##*:}
+api_service_ip=$(kctl -n default get service kubernetes -o jsonpath='{.spec.clusterIP}')
+sysctl -qw "net.ipv4.conf.$bridge.route_localnet=1"
+api_rule=(-i "$bridge" -d "$api_service_ip" -p tcp --dport 443 -m comment --comment "$api_rule_comment"
+  -j DNAT --to-destination "127.0.0.1:$api_port")
+kube_proxy_jump() { iptables -t nat -S PREROUTING | grep -q -- '-j KUBE-SERVICES'; }
+wait_for 30 "kube-proxy's rules" kube_proxy_jump || die "kube-proxy did not install its rules; log $node_logs/kube-proxy.log"
+if [[ $(iptables -t nat -S PREROUTING | sed -n 2p) != *"$api_rule_comment"* ]]; then
+  iptables -t nat -D PREROUTING "${api_rule[@]}" 2>/dev/null || true
+  iptables -t nat -I PREROUTING 1 "${api_rule[@]}"
+fi
+
+# --- the ingress (Traefik) and cert-manager with the test CAs, as pods on this node: every
+# real-node cluster serves the charts' Ingresses over TLS (ingress/start.sh says how).
+"$here/../node/ingress/start.sh"
