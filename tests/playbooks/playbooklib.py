@@ -245,3 +245,22 @@ def purge(core, args=()):
         run = run_playbook("uninstall.yml", args=["-e", "purge=true", *args])
         assert run.returncode == 0, run.describe()
     return_released_volumes(core, NAMESPACE)
+
+
+def put_object(core, kind, name, body, namespace=NAMESPACE):
+    """Create or replace a Secret or ConfigMap that a test provides as the user would (the
+    roles only read these: TLS Secrets, a federation CA)."""
+    from kubernetes.client.exceptions import ApiException
+
+    create, replace = (
+        (core.create_namespaced_secret, core.replace_namespaced_secret)
+        if kind == "Secret"
+        else (core.create_namespaced_config_map, core.replace_namespaced_config_map)
+    )
+    body = {"metadata": {"name": name}, **body}
+    try:
+        create(namespace, body)
+    except ApiException as error:
+        if error.status != 409:
+            raise
+        replace(name, namespace, body)

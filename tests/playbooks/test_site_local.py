@@ -24,7 +24,15 @@ import sys
 
 import pytest
 import yaml
-from playbooklib import ANSIBLE_PLAYBOOK, NAMESPACE, REPO, purge, releases_the_lock, run_playbook
+from playbooklib import (
+    ANSIBLE_PLAYBOOK,
+    NAMESPACE,
+    REPO,
+    purge,
+    put_object,
+    releases_the_lock,
+    run_playbook,
+)
 from volumes import return_released_volumes
 
 # The tests of this module share one deployment (conftest.one_deployment).
@@ -469,23 +477,6 @@ SYNAPSE_HOST, APEX_HOST = "matrix.example.test", "example.test"
 CA_PATHS = ["/federation-ca/ca.crt"]
 
 
-def _put_object(core, kind, name, body):
-    from kubernetes.client.exceptions import ApiException
-
-    create, replace = (
-        (core.create_namespaced_secret, core.replace_namespaced_secret)
-        if kind == "Secret"
-        else (core.create_namespaced_config_map, core.replace_namespaced_config_map)
-    )
-    body = {"metadata": {"name": name}, **body}
-    try:
-        create(NAMESPACE, body)
-    except ApiException as error:
-        if error.status != 409:
-            raise
-        replace(name, NAMESPACE, body)
-
-
 def _ingress_tls(local_cluster, name):
     from kubernetes import client
 
@@ -507,7 +498,7 @@ def test_tls_cert_manager_mode_and_a_federation_ca(deployment, core, apps, local
     from tlscerts import make_ca
 
     ca_pem, _ = make_ca("first federation CA")
-    _put_object(core, "ConfigMap", "federation-ca", {"data": {"ca.crt": ca_pem.decode()}})
+    put_object(core, "ConfigMap", "federation-ca", {"data": {"ca.crt": ca_pem.decode()}})
     run = run_playbook(
         "site.yml",
         extra_vars={
@@ -541,8 +532,8 @@ def test_tls_secret_mode_and_a_new_ca_rolls_synapse(deployment, core, apps, loca
     for secret, host in (("matrix-tls", SYNAPSE_HOST), ("apex-tls", APEX_HOST)):
         cert, key = make_leaf(ca, [host])
         data = {"tls.crt": base64.b64encode(cert).decode(), "tls.key": base64.b64encode(key).decode()}
-        _put_object(core, "Secret", secret, {"type": "kubernetes.io/tls", "data": data})
-    _put_object(core, "ConfigMap", "federation-ca", {"data": {"ca.crt": ca_pem.decode()}})
+        put_object(core, "Secret", secret, {"type": "kubernetes.io/tls", "data": data})
+    put_object(core, "ConfigMap", "federation-ca", {"data": {"ca.crt": ca_pem.decode()}})
     before = apps.read_namespaced_deployment("synapse", NAMESPACE).spec.template.metadata.annotations
     run = run_playbook(
         "site.yml",

@@ -14,7 +14,7 @@ test_preflight.py.
 import base64
 
 import pytest
-from playbooklib import NAMESPACE, namespace_state, run_playbook
+from playbooklib import NAMESPACE, namespace_state, put_object, run_playbook
 from tlscerts import make_ca, make_leaf
 
 CA_PEM, CA = make_ca()
@@ -25,23 +25,6 @@ MATERIAL = {
     "good-apex": make_leaf(CA, [APEX_HOST]),
     "other-host": make_leaf(CA, ["other.example.test"]),
 }
-
-
-def _put(core, kind, name, body):
-    from kubernetes.client.exceptions import ApiException
-
-    create, replace = (
-        (core.create_namespaced_secret, core.replace_namespaced_secret)
-        if kind == "Secret"
-        else (core.create_namespaced_config_map, core.replace_namespaced_config_map)
-    )
-    body = {"metadata": {"name": name}, **body}
-    try:
-        create(NAMESPACE, body)
-    except ApiException as error:
-        if error.status != 409:
-            raise
-        replace(name, NAMESPACE, body)
 
 
 def _tls_body(material, kind="kubernetes.io/tls"):
@@ -87,10 +70,10 @@ CASES = {
 @pytest.fixture(scope="module")
 def tls_objects(core):
     """The Secrets and ConfigMaps the cases name (all but the missing ones)."""
-    _put(core, "Secret", "tls-good-synapse", _tls_body("good-synapse"))
-    _put(core, "Secret", "tls-good-apex", _tls_body("good-apex"))
-    _put(core, "Secret", "tls-other-host", _tls_body("other-host"))
-    _put(core, "Secret", "tls-opaque", _tls_body("good-synapse", kind="Opaque"))
+    put_object(core, "Secret", "tls-good-synapse", _tls_body("good-synapse"))
+    put_object(core, "Secret", "tls-good-apex", _tls_body("good-apex"))
+    put_object(core, "Secret", "tls-other-host", _tls_body("other-host"))
+    put_object(core, "Secret", "tls-opaque", _tls_body("good-synapse", kind="Opaque"))
     yield
     for name in ("tls-good-synapse", "tls-good-apex", "tls-other-host", "tls-opaque"):
         core.delete_namespaced_secret(name, NAMESPACE)
