@@ -494,6 +494,13 @@ def _ca_volume(apps):
     return ("/federation-ca" in mounts), volumes[0] if volumes else None
 
 
+def _ca_header_line(ca_pem: bytes) -> str:
+    """homeserver.yaml's header line naming the CA: a line of its own (the first option must
+    not be swallowed into the comment)."""
+    digest = hashlib.sha256(ca_pem).hexdigest()
+    return f"# federation_custom_ca_list: ConfigMap federation-ca, key ca.crt, sha256 {digest}"
+
+
 def test_tls_cert_manager_mode_and_a_federation_ca(deployment, core, apps, local_cluster, tmp_path):
     from tlscerts import make_ca
 
@@ -516,7 +523,7 @@ def test_tls_cert_manager_mode_and_a_federation_ca(deployment, core, apps, local
         assert tls == [{"hosts": [host], "secretName": f"{name}-tls"}]
     text = _config_data(core)["homeserver.yaml"]
     assert yaml.safe_load(text)["federation_custom_ca_list"] == CA_PATHS
-    assert f"sha256 {hashlib.sha256(ca_pem).hexdigest()}" in text
+    assert _ca_header_line(ca_pem) in text.splitlines()
     mounted, volume = _ca_volume(apps)
     assert mounted
     assert volume.config_map.name == "federation-ca"
@@ -555,7 +562,7 @@ def test_tls_secret_mode_and_a_new_ca_rolls_synapse(deployment, core, apps, loca
         assert tls == [{"hosts": [host], "secretName": secret}]
     text = _config_data(core)["homeserver.yaml"]
     assert yaml.safe_load(text)["federation_custom_ca_list"] == CA_PATHS
-    assert f"sha256 {hashlib.sha256(ca_pem).hexdigest()}" in text
+    assert _ca_header_line(ca_pem) in text.splitlines()
     after = apps.read_namespaced_deployment("synapse", NAMESPACE).spec.template.metadata.annotations
     assert after["checksum/config"] != before["checksum/config"]
     # Synapse checked the new file (with the CA mounted) before Helm rolled it out.
@@ -575,9 +582,10 @@ def test_well_known_mode_synapse_and_back(deployment, core, local_cluster, tmp_p
     ingress = net.read_namespaced_ingress("well-known-synapse", NAMESPACE)
     rule = ingress.spec.rules[0]
     assert rule.host == "example.test"
-    assert rule.http.paths[0].path == "/.well-known/matrix"
-    assert rule.http.paths[0].backend.service.name == "synapse"
-    assert rule.http.paths[0].backend.service.port.number == 8008
+    # Synapse's /server document sends other servers to the apex host itself, port 443.
+    assert [p.path for p in rule.http.paths] == ["/.well-known/matrix", "/_matrix/federation", "/_matrix/key"]
+    for path in rule.http.paths:
+        assert (path.backend.service.name, path.backend.service.port.number) == ("synapse", 8008)
     config = yaml.safe_load(_config_data(core)["homeserver.yaml"])
     assert config["serve_server_wellknown"] is True
     assert not core.list_namespaced_config_map(
