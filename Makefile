@@ -15,7 +15,7 @@ VENV_STAMP := $(VENV)/.installed-$(shell sha256sum dev/requirements/test.txt | c
 
 .PHONY: help demo test venv tools system-packages cluster cluster-down cluster-smoke static sanity \
         unit integration charts playbooks upgrade-test collection awx realserver molecule bench-realserver \
-        bench-deploy bench-deploy-node bench-molecule node-cluster node-test bench-demo
+        bench-deploy bench-deploy-node bench-molecule node-cluster node-test federation-test bench-demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -41,8 +41,8 @@ demo: venv tools ## start the local cluster and deploy Synapse onto it (a real n
 test: venv tools system-packages ## install what the tests need and run every tier, static to cluster
 	MATRIXK8S_REQUIRE_CLUSTER=1 $(MAKE) --no-print-directory static sanity unit integration charts \
 	  collection awx cluster-smoke playbooks upgrade-test realserver molecule
-	if dev/node/can-run.sh; then $(MAKE) --no-print-directory node-test; \
-	else echo "[test] real-node tier SKIPPED (reason above)"; fi
+	if dev/node/can-run.sh; then $(MAKE) --no-print-directory node-test federation-test; \
+	else echo "[test] real-node tiers (node, federation) SKIPPED (reason above)"; fi
 
 venv: $(VENV_STAMP) ## Python virtualenv with the pinned tools (dev/requirements/test.txt)
 
@@ -142,6 +142,11 @@ node-cluster: venv ## the local cluster with a real node instead of simulated on
 # verify is tests/node. Like scenario local, it deletes the cluster at its start and end.
 node-test: venv tools ## molecule test -s node: site.yml on the real node, proven by psql, /health, a Matrix client, the image contracts
 	ANSIBLE_HOME=$(CURDIR)/.local/molecule/node $(MOLECULE) test -s node
+
+# Molecule scenario federation: two homeservers (inventories/local-federation) on the real
+# node, through Traefik with certificates from cert-manager; verify is tests/federation.
+federation-test: venv tools ## molecule test -s federation: two homeservers federate over TLS on the real node (rooms, media, E2EE, key rotation)
+	ANSIBLE_HOME=$(CURDIR)/.local/molecule/federation $(MOLECULE) test -s federation
 
 bench-demo: venv tools ## cold and warm start time of `make demo` on the real node
 	dev/bench/demo.sh

@@ -21,13 +21,19 @@ import yaml
 from molecule.util import merge_dicts
 from playbooklib import ANSIBLE_PLAYBOOK, REPO, VENV_BIN
 
-SCENARIOS = ("local", "kind", "node")
+SCENARIOS = ("local", "kind", "node", "federation")
 # Plus "default": a syntax check only, there so that Molecule finds the scenario it looks for.
 ALL_SCENARIOS = [*SCENARIOS, "default"]
 MOLECULE = REPO / "molecule"
 BASE_CONFIG = REPO / ".config" / "molecule" / "config.yml"
-# The inventory each scenario converges with: node's is local's, with local-node's images.
-INVENTORIES = {"local": ["local"], "kind": ["kind"], "node": ["local", "local-node"]}
+# The inventory each scenario converges with: node's is local's, with local-node's images;
+# federation's has its own hosts (two homeservers) and layers both in its group_vars.
+INVENTORIES = {
+    "local": ["local"],
+    "kind": ["kind"],
+    "node": ["local", "local-node"],
+    "federation": ["local-federation"],
+}
 
 
 def _own(scenario):
@@ -116,6 +122,9 @@ def test_scenario_is_delegated_and_converges_with_site_yml(scenario):
         ]
     else:
         assert (MOLECULE / scenario / links["group_vars"]).resolve() == first / "group_vars"
+    if scenario == "federation":
+        assert (MOLECULE / scenario / links["host_vars"]).resolve() == first / "host_vars"
+    if scenario in ("local", "kind"):  # molecule/verify reads which inventory it checks
         assert config["provisioner"]["env"]["MATRIXK8S_INVENTORY"] == scenario
     assert config["verifier"]["name"] == "testinfra"
     assert config["verifier"]["options"]["hosts"] == "local://"
@@ -125,13 +134,16 @@ def test_scenario_is_delegated_and_converges_with_site_yml(scenario):
 
 
 def test_scenarios_share_one_verify_directory():
-    """local and kind judge the same thing with the same tests; node's are tests/node."""
+    """local and kind judge the same thing with the same tests; node's are tests/node,
+    federation's tests/federation."""
     directories = {(MOLECULE / s / _config(s)["verifier"]["directory"]).resolve() for s in ("local", "kind")}
     assert len(directories) == 1
     (verify,) = directories
     tests = sorted(p.name for p in verify.glob("test_*.py"))
     assert len(tests) >= 5, tests
-    assert (MOLECULE / "node" / _config("node")["verifier"]["directory"]).resolve() == REPO / "tests" / "node"
+    for scenario in ("node", "federation"):
+        directory = (MOLECULE / scenario / _config(scenario)["verifier"]["directory"]).resolve()
+        assert directory == REPO / "tests" / scenario
     for scenario in SCENARIOS:
         assert not list((MOLECULE / scenario).glob("test_*.py")), f"{scenario} has its own copy"
 
