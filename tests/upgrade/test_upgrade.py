@@ -1,11 +1,10 @@
 """An upgrade from the previous release keeps the deployment's identity and data.
 
-The previous release is the commit named in tests/upgrade/PREVIOUS_RELEASE (moved forward on
-each release: docs/testing.md "Releasing"; MATRIXK8S_PREVIOUS_RELEASE overrides it to try
-another commit). Its tree is taken with `git archive`, built and installed with
-ansible-galaxy into a collections path of its own, as a user of that release had it, and
-ITS playbooks/site.yml runs with ITS inventories/local into namespace matrix-upgrade (only
--e overrides: the namespace, and this checkout's kubeconfig and helm). Then the CURRENT
+The previous release is the commit named in tests/upgrade/PREVIOUS_RELEASE, built and
+installed as its users had it by tests/upgrade/previous_release.py (shared with the
+real-node upgrade of Molecule scenario node). ITS playbooks/site.yml runs with ITS
+inventories/local into namespace matrix-upgrade (only -e overrides: the namespace, and this
+checkout's kubeconfig and helm). Then the CURRENT
 site.yml runs over it, twice. Checked:
 - the signing key and every generated Secret (database passwords, synapse-secrets'
   registration/macaroon/form secrets, the admin password) are byte-identical;
@@ -18,18 +17,13 @@ site.yml runs over it, twice. Checked:
 Skipped, saying why, when the commit is not in this clone (a shallow checkout: nothing can
 be fetched offline) or the local cluster is not running (a failure under `make test`).
 
-TODO(real node): Synapse does not run on simulated nodes, so no Matrix data is written
-here. On the real node (with the federation scenario, issue 13) this test must, between the
-old and the current run, register two users with matrix-nio, create a room, send messages
-both ways and upload a file; after the current run, log in again with the same passwords
-(the macaroon key kept: old access tokens still work), read the room's history and download
-the file by its mxc:// URI, and check that the server's signing key (its
-/_matrix/key/v2/server answer) is the one the old release generated.
+The Matrix data (users, a room, messages, media) is proven on the real node, where Synapse
+runs: Molecule scenario node deploys the previous release first (molecule/node/prepare.yml),
+then the current one over it, and tests/node/test_upgrade_data.py reads the data back.
 """
 
 import base64
 import json
-import os
 import pathlib
 import subprocess
 import sys
@@ -40,16 +34,17 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "playbooks"))
 sys.path.insert(0, str(REPO / "dev" / "cluster"))  # volumes.py, for delete_namespace
+sys.path.insert(0, str(REPO / "tests" / "upgrade"))
 
 from playbooklib import (  # noqa: E402
     LOCAL_KUBECONFIG,
-    VENV_BIN,
     create_namespace,
     delete_namespace,
     local_cluster_api,
     namespace_state,
     run_playbook,
 )
+from previous_release import NotInClone, install, previous_commit  # noqa: E402
 
 from ansible_collections.matrixk8s.synapse.plugins.module_utils.helm_release import (  # noqa: E402
     chart_digest,
@@ -73,51 +68,17 @@ OLD_RUN_OVERRIDES = {
 }
 
 
-def _previous_release():
-    source = (
-        "MATRIXK8S_PREVIOUS_RELEASE"
-        if os.environ.get("MATRIXK8S_PREVIOUS_RELEASE")
-        else "tests/upgrade/PREVIOUS_RELEASE"
-    )
-    commit = os.environ.get("MATRIXK8S_PREVIOUS_RELEASE") or (
-        pathlib.Path(__file__).with_name("PREVIOUS_RELEASE").read_text().strip()
-    )
-    found = subprocess.run(
-        ["git", "-C", str(REPO), "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True, check=False
-    )
-    if found.returncode != 0:
-        pytest.skip(
-            f"previous release {commit} ({source}) is not in this clone (shallow or without that "
-            "history; it cannot be fetched offline): no upgrade test"
-        )
-    return commit
-
-
 @pytest.fixture(scope="module")
 def old_collections(tmp_path_factory):
     """The previous release, built and installed as a user installs it: its collections path."""
-    commit = _previous_release()
+    try:
+        commit = previous_commit()
+    except NotInClone as reason:
+        pytest.skip(str(reason))
     started = time.monotonic()
-    root = tmp_path_factory.mktemp("previous-release")
-    source, build, installed = root / "source", root / "build", root / "collections"
-    source.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", "--format=tar", commit], capture_output=True, check=True
-    )
-    subprocess.run(["tar", "-x", "-C", str(source)], input=archive.stdout, check=True)
-    _galaxy(commit, "build", "--output-path", str(build), str(source))
-    (tarball,) = build.glob("matrixk8s-synapse-*.tar.gz")
-    _galaxy(commit, "install", "--no-deps", "-p", str(installed), str(tarball))
+    installed = install(tmp_path_factory.mktemp("previous-release"))
     _took(f"git archive, build and install of {commit}", started)
     return installed
-
-
-def _galaxy(commit, *args):
-    cmd = [str(VENV_BIN / "ansible-galaxy"), "collection", *args]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, (
-        f"collection {args[0]} of {commit}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
-    )
 
 
 @pytest.fixture(scope="module")
