@@ -15,6 +15,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 
 import pytest
 import yaml
@@ -54,28 +55,33 @@ def _leaves(tree, path=()):
         yield path, tree
 
 
-def _molecule_env(scenario):
+def _molecule_env(ansible_home):
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    # Molecule's ephemeral files in the ignored .local/, not ~/.ansible, and apart from the
-    # directory of a real `make molecule` run that may be going on (as the Makefile does).
-    env["ANSIBLE_HOME"] = str(REPO / ".local" / "molecule" / f"syntax-check-{scenario}")
+    env["ANSIBLE_HOME"] = str(ansible_home)
     env["MOLECULE_PROJECT_DIRECTORY"] = str(REPO)
     env["ANSIBLE_NOCOLOR"] = "1"
     return env
 
 
 def _run_for(scenario, command):
-    """A command from the repository root in the scenario's Molecule environment."""
-    return subprocess.run(
-        command,
-        cwd=REPO,
-        env=_molecule_env(scenario),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    """A command from the repository root in the scenario's Molecule environment. Molecule's
+    ephemeral files go to a new directory under the ignored .local/ (not ~/.ansible, and apart
+    from a real `make molecule` run's), removed afterwards: state kept from an earlier run
+    makes Molecule warn that an edited molecule.yml was "modified since the scenario was
+    created", which is no finding of this check."""
+    parent = REPO / ".local" / "molecule"
+    parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"syntax-check-{scenario}-", dir=parent) as ansible_home:
+        return subprocess.run(
+            command,
+            cwd=REPO,
+            env=_molecule_env(ansible_home),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
 
 
 def test_the_scenarios_exist():
