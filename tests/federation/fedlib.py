@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import socket
 import ssl
-import subprocess
 import time
 from dataclasses import dataclass
 
 import aiohttp
 import nio
 from aiohttp.abc import AbstractResolver
-from node.nodelib import REPO, kube_json, served_cluster_ip
+from node.nodelib import REPO, kube_json, run_playbook, served_cluster_ip
 
 INGRESS_NAMESPACE = "ingress"
 INGRESS_SERVICE = "traefik"
@@ -184,14 +182,4 @@ async def sync_until(matrix_client: nio.AsyncClient, what: str, predicate, timeo
 
 def playbook(name: str, *extra: str, timeout: float = 900):
     """playbooks/NAME with the federation inventory (both homeservers, or one with -l)."""
-    proc = subprocess.run(
-        [str(REPO / ".venv" / "bin" / "ansible-playbook"), f"playbooks/{name}", "-i", str(INVENTORY), *extra],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        # Plain text to parse, also under Molecule (its verify step forces colour).
-        env={k: v for k, v in os.environ.items() if k != "ANSIBLE_FORCE_COLOR"} | {"ANSIBLE_NOCOLOR": "1"},
-    )
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    return proc
+    return run_playbook(name, "-i", str(INVENTORY), *extra, timeout=timeout)

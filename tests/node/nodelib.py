@@ -41,6 +41,22 @@ def kube_json(*args: str) -> dict:
     return json.loads(kubectl(*args, "-o", "json").stdout)
 
 
+def run_playbook(name: str, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """playbooks/NAME with ARGS (the inventories first), from the repository root; fails
+    with the end of its output unless it succeeds."""
+    proc = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "ansible-playbook"), f"playbooks/{name}", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        # Plain text to parse, also under Molecule (its verify step forces colour).
+        env={k: v for k, v in os.environ.items() if k != "ANSIBLE_FORCE_COLOR"} | {"ANSIBLE_NOCOLOR": "1"},
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    return proc
+
+
 def node_is_up() -> bool:
     if not (KUBECONFIG.is_file() and CONTAINERD_SOCK.is_socket()):
         return False

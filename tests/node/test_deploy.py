@@ -23,7 +23,15 @@ import urllib.request
 import nio
 import pytest
 
-from .nodelib import NAMESPACE, NODE_NAME, REPO, kube_json, kubectl, served_cluster_ip, wait_until
+from .nodelib import (
+    NAMESPACE,
+    NODE_NAME,
+    kube_json,
+    kubectl,
+    run_playbook,
+    served_cluster_ip,
+    wait_until,
+)
 
 SERVER_NAME = "example.test"
 PLAYBOOK_TIMEOUT = 900
@@ -56,25 +64,9 @@ def secret_value(name: str, key: str) -> str:
 
 def playbook(name: str, *extra: str) -> subprocess.CompletedProcess:
     """playbooks/NAME with the local inventory and the real node's images."""
-    proc = subprocess.run(
-        [
-            str(REPO / ".venv" / "bin" / "ansible-playbook"),
-            f"playbooks/{name}",
-            "-i",
-            "inventories/local",
-            "-i",
-            "inventories/local-node",
-            *extra,
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=PLAYBOOK_TIMEOUT,
-        # Plain text to parse, also under Molecule (its verify step forces colour).
-        env={k: v for k, v in os.environ.items() if k != "ANSIBLE_FORCE_COLOR"} | {"ANSIBLE_NOCOLOR": "1"},
+    return run_playbook(
+        name, "-i", "inventories/local", "-i", "inventories/local-node", *extra, timeout=PLAYBOOK_TIMEOUT
     )
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    return proc
 
 
 def site_yml() -> subprocess.CompletedProcess:
