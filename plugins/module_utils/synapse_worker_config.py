@@ -257,5 +257,5 @@ def _is_parsed(workers):
 
 
 def _ordinal_key(instance):
-    stem, _, ordinal = instance.rpartition("-")
+    stem, ordinal = instance.rsplit("-", 1)
     return stem, int(ordinal)

@@ -180,7 +180,7 @@ LONG_POLL_READ_TIMEOUT = "180s"
 
 def routes_for(types):
     """[(worker type, pattern)] in routing order, only for the configured types."""
-    return [(worker, pattern) for worker, _, patterns in ROUTES if worker in types for pattern in patterns]
+    return [(route[0], pattern) for route in ROUTES if route[0] in types for pattern in route[2]]
 
 
 def upstream_name(worker_type):
@@ -262,7 +262,7 @@ def render_nginx_router(derived, main_address, listen):
 
 def compiled_routes():
     """Every pattern compiled with Python's re (nginx uses PCRE; the tests run nginx -t too)."""
-    return [(worker, re.compile(pattern)) for worker, _, patterns in ROUTES for pattern in patterns]
+    return [(route[0], re.compile(pattern)) for route in ROUTES for pattern in route[2]]
 
 
 def route_of(path, types):

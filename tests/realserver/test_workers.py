@@ -47,9 +47,8 @@ def test_the_router_for_every_type_passes_nginx_t(workdir, users):
     }
     derived = derive_workers(workers_all, {"max_upload_size": "100M"}, {"host": "redis.svc"}, network)
     directory = servers.make_dir(workdir / "router-check", users["nginx"])
-    conf = workers.nginx_conf(
-        render_nginx_router(derived, "main.svc:8008", f"127.0.0.1:{servers.free_port()}"), directory, users["nginx"]
-    )
+    router = render_nginx_router(derived, "main.svc:8008", f"127.0.0.1:{servers.free_port()}")
+    conf = workers.nginx_conf(router, directory, users["nginx"])
     # nginx -t resolves upstream host names: the cluster names become loopback here.
     text = conf.read_text()
     for address in {a["host"] for a in derived["addresses"].values()}:
