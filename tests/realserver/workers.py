@@ -3,8 +3,9 @@
 Everything Synapse and nginx read comes from synapse_workers (module_utils), applied to the
 homeserver.yaml the roles rendered (the suite's `loopback` config). Test-only changes, each
 because several processes share one machine here: every listener gets its own free port
-(network.instance_ports), the main process uses its own database (`synapse_workers`, so a
-monolith started by the other tests never shares one with it) and its own media directory.
+(network.instance_ports; the main process's own listeners too), and the main process uses its
+own database (`synapse_workers`, so the monolith the other modules start never shares one
+with it) and its own media directory.
 
 Processes start in parallel where Synapse allows it: Redis and the main process together,
 then every worker at once (a worker refuses to start before the main process has prepared
@@ -150,11 +151,13 @@ def worker_ports(workers) -> dict:
 
 
 def derive(workers, homeserver: dict, redis: Redis, media_dir: pathlib.Path) -> dict:
-    """derive_workers over the roles' homeserver.yaml (own database and media directory)."""
+    """derive_workers over the roles' homeserver.yaml (own ports, database and media directory)."""
     main = yaml.safe_load(yaml.safe_dump(homeserver))
     args = main["database"]["args"]
     args["database" if "database" in args else "dbname"] = DATABASE
     main["media_store_path"] = str(media_dir)
+    for listener in main["listeners"]:  # the monolith of the other modules has the suite's ports
+        listener["port"] = servers.free_port()
     network = {
         "main_host": "127.0.0.1",
         "instance_host": "127.0.0.1",
