@@ -1,12 +1,15 @@
 """Synapse with workers (issue 14, phase 1): real processes prove the derivation and the routes.
 
-Redis, the main process and four workers (synchrotron, client_reader, event_persister,
-media_repository), configured by synapse_workers over the homeserver.yaml the roles rendered,
-behind nginx running the generated router. A matrix-nio client registers (the shared-secret
-admin API, as the roles' registration Job does), logs in, creates a room, sends, syncs,
-uploads and downloads through nginx. Every process's metrics listener says where each
-request was served: Synapse counts requests per servlet (synapse_http_server_requests_received)
-and persisted events per type (synapse_storage_events_persisted_events_sep).
+Redis, the main process and five workers (synchrotron, client_reader, federation_reader,
+event_persister, media_repository), configured by synapse_workers over the homeserver.yaml
+the roles rendered, behind nginx running the generated router. A matrix-nio client registers
+(the shared-secret admin API, as the roles' registration Job does), logs in, creates a room,
+sends, syncs, uploads and downloads through nginx, and a federation request follows. Every
+process's metrics listener says where each request was served: Synapse counts requests per
+servlet (synapse_http_server_requests_received) and persisted events per type
+(synapse_storage_events_persisted_events_sep). Then one sample path per pattern of the
+routing table goes straight to a worker serving that type's resource: Synapse 1.163.2 must
+have a servlet for each.
 """
 
 from __future__ import annotations
