@@ -3,9 +3,11 @@
 """Which request paths go to which worker type, and an nginx router built from that table.
 
 Pure Python, no Ansible imports. The table follows Synapse's worker documentation
-(docs/workers.md, "Available worker applications" and "Stream writers") for the version in
-ROUTES_SYNAPSE_VERSION, checked against the servlets that version registers on a worker
-(synapse/app/generic_worker.py, synapse/rest/__init__.py). A unit test fails when the
+(docs/workers.md, "Available worker applications" and "Stream writers"), reviewed for the
+version in ROUTES_SYNAPSE_VERSION: every pattern is checked against the servlets that version
+serves on a worker by tests/realserver/test_workers.py (a sample path per pattern, sent to a
+real worker, must not be answered 404 M_UNRECOGNIZED), since the docs text read for the table
+was newer than that release. A unit test fails when the
 Synapse the project pins differs from ROUTES_SYNAPSE_VERSION: on an upgrade, compare the new
 docs/workers.md with this table, then change the version here.
 
