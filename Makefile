@@ -64,7 +64,7 @@ cluster-down: ## stop the local control plane (and the real node, if one runs)
 cluster-smoke: cluster ## prove the local control plane works (nodes, PVC binding, Pod Security)
 	dev/cluster/smoke.sh
 
-system-packages: ## PostgreSQL 15 and nginx from Debian, for the real-server tier (no-op when present)
+system-packages: ## PostgreSQL 15, nginx and Redis from Debian, for the real-server tier (no-op when present)
 	dev/install-system-packages.sh
 
 # Tier 1: static checks.

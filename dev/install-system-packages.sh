@@ -2,6 +2,7 @@
 # Installs the Debian programs the real-server tests (tests/realserver) run:
 #   postgresql-15  initdb/postgres/pg_ctl in /usr/lib/postgresql/15/bin
 #   nginx-light    /usr/sbin/nginx, which serves the well-known chart's nginx.conf
+#   redis-server   /usr/bin/redis-server (7.0, BSD-3-Clause), which Synapse's workers replicate over
 # and makes sure a non-C UTF-8 locale exists (the suite's "no C collation" negative case
 # initialises a database with it).
 #
@@ -11,11 +12,11 @@
 # the tests start their own processes on loopback ports they pick.
 set -euo pipefail
 
-packages=(postgresql-15 nginx-light)
+packages=(postgresql-15 nginx-light redis-server)
 # Programs the tests call, checked as well as the package state (a half-removed package
 # can leave dpkg saying "installed" without them).
 programs=(/usr/lib/postgresql/15/bin/initdb /usr/lib/postgresql/15/bin/postgres
-  /usr/lib/postgresql/15/bin/pg_ctl /usr/sbin/nginx)
+  /usr/lib/postgresql/15/bin/pg_ctl /usr/sbin/nginx /usr/bin/redis-server)
 
 log() { printf '[install-system-packages] %s\n' "$*" >&2; }
 
@@ -30,6 +31,7 @@ for f in "${programs[@]}"; do
     log "$f is missing; reinstalling its package"
     case "$f" in
       */nginx) missing+=(nginx-light) ;;
+      */redis-server) missing+=(redis-server) ;;
       *) missing+=(postgresql-15) ;;
     esac
   fi
@@ -81,4 +83,4 @@ for f in "${programs[@]}"; do
   [[ -x "$f" ]] || { log "$f is still missing after the install"; exit 1; }
 done
 have_utf8_locale || { log "no UTF-8 locale other than C is available"; exit 1; }
-log "ready: $(/usr/lib/postgresql/15/bin/postgres --version), $(/usr/sbin/nginx -v 2>&1)"
+log "ready: $(/usr/lib/postgresql/15/bin/postgres --version), $(/usr/sbin/nginx -v 2>&1), $(/usr/bin/redis-server --version | cut -d" " -f1-3)"
