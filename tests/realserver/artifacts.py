@@ -328,8 +328,11 @@ def _helm_template(release: str, chart: str, namespace: str, values: pathlib.Pat
     return [d for d in yaml.safe_load_all(result.stdout) if d]
 
 
-def render_roles(database_password: str) -> RoleRender:
-    """RENDER_PLAYBOOK on inventories/local, then helm template with the roles' values."""
+def render_roles(database_password: str, extra_vars: dict | None = None) -> RoleRender:
+    """RENDER_PLAYBOOK on inventories/local, then helm template with the roles' values.
+
+    extra_vars: role inputs over the inventory's, for a variant of it (tests/realserver/test_email.py).
+    """
     with tempfile.TemporaryDirectory(prefix="matrixk8s-render-") as tmp:
         out = pathlib.Path(tmp)
         extra = out / "extra-vars.json"
@@ -344,6 +347,7 @@ def render_roles(database_password: str) -> RoleRender:
                     "postgres_chart_path": str(REPO / "charts" / "postgres"),
                     "synapse_chart_path": str(REPO / "charts" / "synapse"),
                     "well_known_chart_path": str(REPO / "charts" / "well-known"),
+                    **(extra_vars or {}),
                 }
             )
         )
@@ -391,10 +395,10 @@ def render_roles(database_password: str) -> RoleRender:
 # --- source "offline" -----------------------------------------------------------------
 
 
-def from_offline_render() -> Artifacts:
+def from_offline_render(extra_vars: dict | None = None) -> Artifacts:
     """The roles' render, with the secrets the roles would generate once generated here."""
     database_password = secrets.token_urlsafe(36)
-    render = render_roles(database_password)
+    render = render_roles(database_password, extra_vars)
     names = render.names
     auth = render.values["postgres"]["auth"]
     job = _admin_job(render.objects)
