@@ -135,7 +135,7 @@ RENDER_PLAYBOOK = """\
 """
 
 # Values the roles generate or read from the cluster, so an offline render cannot know them.
-RUNTIME_KEYS = (("database", "args", "password"), ("old_signing_keys",))
+RUNTIME_KEYS = (("database", "args", "password"), ("old_signing_keys",), ("email", "smtp_pass"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -395,8 +395,12 @@ def render_roles(database_password: str, extra_vars: dict | None = None) -> Role
 # --- source "offline" -----------------------------------------------------------------
 
 
-def from_offline_render(extra_vars: dict | None = None) -> Artifacts:
-    """The roles' render, with the secrets the roles would generate once generated here."""
+def from_offline_render(extra_vars: dict | None = None, smtp_password: str | None = None) -> Artifacts:
+    """The roles' render, with the secrets the roles would generate once generated here.
+
+    smtp_password: the SMTP password of a render with synapse_email (what the synapse role
+    reads from the Secret synapse_email.smtp_pass_secret names).
+    """
     database_password = secrets.token_urlsafe(36)
     render = render_roles(database_password, extra_vars)
     names = render.names
@@ -406,6 +410,11 @@ def from_offline_render(extra_vars: dict | None = None) -> Artifacts:
     # (roles/synapse/vars/main.yml); a JSON string is a YAML scalar whatever the password.
     placeholder = yaml.safe_load(render.homeserver_yaml)["database"]["args"]["password"]
     homeserver_yaml = render.homeserver_yaml.replace(placeholder, json.dumps(database_password))
+    if smtp_password is not None:
+        # The same for the SMTP password, which apply.yml reads from the user's Secret.
+        placeholder = yaml.safe_load(homeserver_yaml)["email"]["smtp_pass"]
+        assert placeholder.startswith("<the password in Secret "), "synapse_email names no password Secret"
+        homeserver_yaml = homeserver_yaml.replace(placeholder, json.dumps(smtp_password))
     store = {
         names.config_secret: {names.config_key: homeserver_yaml},
         names.signing_key_secret: {names.signing_key_key: signing_key.signing_key_generate() + "\n"},

@@ -70,7 +70,8 @@ class SMTPServer:
         )
         login = auth_data.login.decode(errors="replace") if isinstance(auth_data, LoginPassword) else "?"
         self.logins.append(Login(login, mechanism, accepted))
-        return AuthResult(success=accepted)
+        # handled=False: aiosmtpd answers the refusal itself (535), as a real server does.
+        return AuthResult(success=accepted, handled=False)
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)

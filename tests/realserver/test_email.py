@@ -71,13 +71,9 @@ def email_synapse(workdir, users):
                     "notif_from": f"%(app)s <{SENDER}>",
                     "app_name": "Example Chat",
                 }
-            }
+            },
+            smtp_password=smtp_password,
         )
-        # What roles/synapse/tasks/apply.yml does with the password read from the Secret:
-        # it replaces validate's placeholder in the merged mapping.
-        placeholder = artifacts.homeserver["email"]["smtp_pass"]
-        assert placeholder == "<the password in Secret smtp-password, key password>", placeholder
-        artifacts.homeserver_yaml = artifacts.homeserver_yaml.replace(placeholder, json.dumps(smtp_password))
         rendered = Config.from_artifacts(artifacts)
         paths = local_paths(base, artifacts)
         config = remap_for_loopback(rendered, free_ports_for(rendered), paths)
@@ -228,6 +224,7 @@ def test_the_role_renders_the_email_section_synapse_runs(email_synapse):
     assert (email["enable_tls"], email["require_transport_security"], email["force_tls"]) == (True, True, False)
     assert email["smtp_user"] == SMTP_USER
     assert email["enable_notifs"] is True
+    assert email["smtp_pass"] == email_synapse.smtp_password
     # The remap leaves the email section as rendered.
     assert email_synapse.config["email"] == email
 
