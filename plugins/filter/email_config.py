@@ -11,8 +11,8 @@
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.matrixk8s.synapse.plugins.module_utils.email_config import (
-    email_section,
     email_password_reference,
+    email_section,
 )
 from ansible_collections.matrixk8s.synapse.plugins.plugin_utils.errors import raises_as
 

@@ -18,10 +18,10 @@ and is never part of a message.
 """
 
 import difflib
-from email.utils import parseaddr
 import ipaddress
 import re
 from collections.abc import Mapping
+from email.utils import parseaddr
 
 from ansible_collections.matrixk8s.synapse.plugins.module_utils.errors import MatrixK8sError
 
@@ -93,9 +93,7 @@ def _check_keys(email, name):
         key = str(unknown[0])
         close = difflib.get_close_matches(key, OPTIONS, n=1)
         hint = f" (did you mean {name}.{close[0]}?)" if close else ""
-        raise EmailConfigError(
-            f"{name} has no option '{key}'{hint}; the options are {', '.join(OPTIONS)}"
-        )
+        raise EmailConfigError(f"{name} has no option '{key}'{hint}; the options are {', '.join(OPTIONS)}")
 
 
 def email_password_reference(email, name="synapse_email"):
@@ -181,7 +179,9 @@ def email_section(email, smtp_pass=None, name="synapse_email"):
         "enable_notifs": email.get("enable_notifs", True),
     }
     if not isinstance(section["enable_notifs"], bool):
-        raise EmailConfigError(f"{name}.enable_notifs must be true or false, got {section['enable_notifs']!r}")
+        raise EmailConfigError(
+            f"{name}.enable_notifs must be true or false, got {section['enable_notifs']!r}"
+        )
     if "app_name" in email:
         section["app_name"] = _string(email, "app_name", name)
     if "client_base_url" in email:

@@ -15,12 +15,14 @@ Skipped unless dev/cluster/up.sh is running.
 """
 
 import base64
+import contextlib
 import gzip
 import json
 import secrets
 
 import pytest
 import yaml
+from kubernetes.client.exceptions import ApiException
 from playbooklib import NAMESPACE, namespace_state, put_object, run_playbook
 
 pytestmark = pytest.mark.usefixtures("one_deployment")
@@ -78,10 +80,8 @@ def _not_printed(run, password):
 def runs(core, apps, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("email")
     out = {}
-    try:
+    with contextlib.suppress(ApiException):  # absent is what the first run needs
         core.delete_namespaced_secret(SECRET, NAMESPACE)
-    except Exception:  # noqa: BLE001 - absent is what we want
-        pass
     before = namespace_state(core, apps, NAMESPACE)
     missing = run_playbook("site.yml", extra_vars={"synapse_email": EMAIL}, tmp_path=tmp)
     out["missing"] = (missing, before, namespace_state(core, apps, NAMESPACE))
@@ -92,12 +92,16 @@ def runs(core, apps, tmp_path_factory):
         "site.yml", extra_vars={"synapse_email": EMAIL}, args=["--diff"], tmp_path=tmp, json_output=False
     )
     out["on_config"] = _mounted_homeserver(core, apps)
-    out["again"] = run_playbook("site.yml", extra_vars={"synapse_email": EMAIL}, args=["--diff"], tmp_path=tmp)
+    out["again"] = run_playbook(
+        "site.yml", extra_vars={"synapse_email": EMAIL}, args=["--diff"], tmp_path=tmp
+    )
     out["again_config"] = _mounted_homeserver(core, apps)
     _not_stored_in_plain_objects(core, apps, first)
 
     _put_password(core, second)
-    out["rotated"] = run_playbook("site.yml", extra_vars={"synapse_email": EMAIL}, args=["--diff"], tmp_path=tmp)
+    out["rotated"] = run_playbook(
+        "site.yml", extra_vars={"synapse_email": EMAIL}, args=["--diff"], tmp_path=tmp
+    )
     out["rotated_config"] = _mounted_homeserver(core, apps)
     _not_stored_in_plain_objects(core, apps, second)
 
@@ -130,7 +134,11 @@ def test_email_on_puts_the_section_and_the_password_into_homeservers_secret(runs
     email = homeserver["email"]
     assert email["smtp_host"] == "smtp.example.test"
     assert email["smtp_port"] == 587
-    assert (email["enable_tls"], email["require_transport_security"], email["force_tls"]) == (True, True, False)
+    assert (email["enable_tls"], email["require_transport_security"], email["force_tls"]) == (
+        True,
+        True,
+        False,
+    )
     assert email["smtp_user"] == "matrix"
     assert email["smtp_pass"] == first  # the Secret's trailing newline is not part of it
     assert email["enable_notifs"] is True

@@ -246,7 +246,9 @@ def test_a_secret_mention_is_detected():
     assert not _mentions_secret("{{ _postgres_cluster.release }} {{ _signing_key_stored.exists }}")
     assert _mentions_secret("{{ _synapse_email_cluster.smtp_secret | first }}")
     assert _mentions_secret("{{ _synapse_email_password }}")
-    assert not _mentions_secret("Secret {{ _synapse_email_password_ref.secret }}, key {{ _synapse_email_password_ref.key }}")
+    assert not _mentions_secret(
+        "Secret {{ _synapse_email_password_ref.secret }}, key {{ _synapse_email_password_ref.key }}"
+    )
     assert _mentions_secret({"_new_key": "{{ lookup('matrixk8s.synapse.signing_key') }}"})
     assert not _mentions_secret(
         "Secret {{ synapse_config_secret_name }} key {{ postgres_password_secret_key }}"

@@ -265,7 +265,13 @@ CASES = {
         ["synapse_email.smtp_host must be a host name"],
     ),
     "email user without the password's Secret": (
-        {"synapse_email": {"smtp_host": "smtp.example.test", "notif_from": "m@example.test", "smtp_user": "m"}},
+        {
+            "synapse_email": {
+                "smtp_host": "smtp.example.test",
+                "notif_from": "m@example.test",
+                "smtp_user": "m",
+            }
+        },
         "synapse",
         ["synapse_email.smtp_user is set but synapse_email.smtp_pass_secret is not"],
     ),

@@ -480,11 +480,13 @@ def read_cluster(render: RoleRender) -> Artifacts:
         ),
         ("ConfigMap", names.well_known): get("ConfigMap", names.well_known, core.read_namespaced_config_map),
     }
-    # The ConfigMaps the postgres pod mounts (its database-roles.sh).
-    for volume in objects["StatefulSet", names.postgres]["spec"]["template"]["spec"].get("volumes", []):
-        if "configMap" in volume:
-            name = volume["configMap"]["name"]
-            objects["ConfigMap", name] = get("ConfigMap", name, core.read_namespaced_config_map)
+    # The ConfigMaps the postgres pod (its database-roles.sh) and the synapse pod (its
+    # sitecustomize.py) mount.
+    for kind, name in (("StatefulSet", names.postgres), ("Deployment", names.synapse)):
+        for volume in objects[kind, name]["spec"]["template"]["spec"].get("volumes", []):
+            if "configMap" in volume:
+                mounted = volume["configMap"]["name"]
+                objects["ConfigMap", mounted] = get("ConfigMap", mounted, core.read_namespaced_config_map)
     job = _admin_job(render.objects)
     # The render names homeserver.yaml's Secret by its prefix; the cluster's carries the
     # digest (synapse-config-<digest>): the Job mounts the one the live Deployment mounts.

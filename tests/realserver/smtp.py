@@ -21,10 +21,10 @@ import ssl
 import threading
 import time
 
+import tlscerts
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-import tlscerts
 from . import servers
 
 

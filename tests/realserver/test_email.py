@@ -21,9 +21,12 @@ import base64
 import dataclasses
 import html.parser
 import json
+import os
 import pathlib
 import re
 import secrets
+import subprocess
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -33,7 +36,15 @@ import pytest
 
 from . import artifacts as artifacts_module
 from . import servers
-from .pods import free_ports_for, install_synapse, local_paths, materialise, postgres_init_dir, postgres_socket_dir
+from .pods import (
+    free_ports_for,
+    install_synapse,
+    local_paths,
+    materialise,
+    postgres_init_dir,
+    postgres_socket_dir,
+    python_path,
+)
 from .remap import Config, pod_path_to_local, remap_for_loopback
 from .smtp import SMTPServer
 
@@ -99,7 +110,7 @@ def email_synapse(workdir, users):
                 base / "synapse.log",
                 pathlib.Path(home),
                 f"http://127.0.0.1:{ports['health']}/health",
-                env={"SSL_CERT_FILE": str(smtp.ca_file)},
+                env={**python_path(artifacts, "synapse", paths), "SSL_CERT_FILE": str(smtp.ca_file)},
             )
             try:
                 yield EmailSynapse(
@@ -221,7 +232,11 @@ def test_the_role_renders_the_email_section_synapse_runs(email_synapse):
     email = email_synapse.rendered["email"]
     assert email["smtp_host"] == SMTP_HOST
     assert email["smtp_port"] == email_synapse.smtp.port
-    assert (email["enable_tls"], email["require_transport_security"], email["force_tls"]) == (True, True, False)
+    assert (email["enable_tls"], email["require_transport_security"], email["force_tls"]) == (
+        True,
+        True,
+        False,
+    )
     assert email["smtp_user"] == SMTP_USER
     assert email["enable_notifs"] is True
     assert email["smtp_pass"] == email_synapse.smtp_password
@@ -324,3 +339,57 @@ def test_synapses_log_holds_no_smtp_password(email_synapse):
 
 def test_without_synapse_email_the_render_has_no_email_section(rendered):
     assert "email" not in rendered.homeserver
+
+
+# The mechanism, shown without a Synapse: Twisted's SMTP client, called as Synapse's
+# _sendmail calls it, logs in with a wrong password; the error it raises (which Synapse logs
+# at ERROR) carries the AUTH exchange, unless the chart's sitecustomize.py ran first.
+SENDMAIL = """
+import base64, io, sys
+from twisted.internet import defer, reactor
+from twisted.internet.endpoints import HostnameEndpoint
+from twisted.mail.smtp import ESMTPSenderFactory
+
+host, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+done = defer.Deferred()
+factory = ESMTPSenderFactory(
+    user.encode(), password.encode(), "matrix@example.test", "bob@example.test",
+    io.BytesIO(b"Subject: x\\r\\n\\r\\nx"), done,
+    heloFallback=True, requireAuthentication=True, requireTransportSecurity=True, hostname=host,
+)
+HostnameEndpoint(reactor, host, port, timeout=10).connect(factory).addErrback(done.errback)
+outcome = []
+done.addBoth(outcome.append).addBoth(lambda _: reactor.stop())
+reactor.run()
+print(str(outcome[0].value))
+"""
+
+
+@pytest.mark.parametrize("with_sitecustomize", [False, True])
+def test_twisted_puts_the_auth_exchange_into_its_error_unless_the_chart_stops_it(
+    email_synapse, artifacts, tmp_path, with_sitecustomize
+):
+    smtp = email_synapse.smtp
+    wrong = "wrong-" + secrets.token_urlsafe(12)
+    env = {**os.environ, "SSL_CERT_FILE": str(smtp.ca_file)}
+    env.pop("PYTHONPATH", None)
+    if with_sitecustomize:
+        (name,) = [n for n, data in artifacts.config_maps.items() if "sitecustomize.py" in data]
+        (tmp_path / "sitecustomize.py").write_text(artifacts.config_maps[name]["sitecustomize.py"])
+        env["PYTHONPATH"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", SENDMAIL, SMTP_HOST, str(smtp.port), SMTP_USER, wrong],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    error = result.stdout
+    assert error.startswith("535 5.7.8"), error  # the server's answer is kept either way
+    in_base64 = base64.b64encode(wrong.encode()).decode()
+    if with_sitecustomize:
+        assert in_base64 not in error, error
+        assert ">>>" not in error, error  # no line of what the client sent
+    else:
+        assert in_base64 in error, error  # the AUTH LOGIN line, as Synapse would log it

@@ -44,7 +44,11 @@ def test_the_defaults_are_starttls_on_587_with_notifications():
 
 @pytest.mark.parametrize(
     ("mode", "enable_tls", "require", "force", "port"),
-    [("starttls", True, True, False, 587), ("tls", True, False, True, 465), ("none", False, False, False, 25)],
+    [
+        ("starttls", True, True, False, 587),
+        ("tls", True, False, True, 465),
+        ("none", False, False, False, 25),
+    ],
 )
 def test_each_tls_mode_maps_to_synapses_options_and_port(mode, enable_tls, require, force, port):
     got = section(tls=mode)
@@ -107,7 +111,10 @@ def test_an_ip_address_is_a_host():
     ("email", "message"),
     [
         (["smtp.example.com"], r"^synapse_email must be a mapping .*got list$"),
-        ({**BASE, "smtp_hots": "x"}, r"synapse_email has no option 'smtp_hots' \(did you mean synapse_email.smtp_host\?\)"),
+        (
+            {**BASE, "smtp_hots": "x"},
+            r"synapse_email has no option 'smtp_hots' \(did you mean synapse_email.smtp_host\?\)",
+        ),
         ({**BASE, "colour": "x"}, r"synapse_email has no option 'colour'; the options are smtp_host, "),
         ({"notif_from": "a@example.com"}, r"^synapse_email.smtp_host is required"),
         ({**BASE, "smtp_host": "smtp://mail.example.com"}, r"^synapse_email.smtp_host must be a host name"),
@@ -123,17 +130,35 @@ def test_an_ip_address_is_a_host():
         ({**BASE, "notif_from": "Matrix"}, r"^synapse_email.notif_from must be an email address"),
         ({**BASE, "app_name": 5}, r"^synapse_email.app_name must be a non-empty string$"),
         ({**BASE, "enable_notifs": "yes"}, r"^synapse_email.enable_notifs must be true or false, got 'yes'$"),
-        ({**BASE, "client_base_url": "chat.example.com"}, r"^synapse_email.client_base_url must be the http\(s\) URL"),
-        ({**BASE, "smtp_user": "matrix"}, r"^synapse_email.smtp_user is set but synapse_email.smtp_pass_secret is not"),
+        (
+            {**BASE, "client_base_url": "chat.example.com"},
+            r"^synapse_email.client_base_url must be the http\(s\) URL",
+        ),
+        (
+            {**BASE, "smtp_user": "matrix"},
+            r"^synapse_email.smtp_user is set but synapse_email.smtp_pass_secret is not",
+        ),
         (
             {**BASE, "smtp_pass_secret": {"secret": "smtp"}},
             r"^synapse_email.smtp_pass_secret is set but synapse_email.smtp_user is not",
         ),
         ({**AUTH, "smtp_user": ""}, r"^synapse_email.smtp_user must be a non-empty string$"),
-        ({**AUTH, "tls": "none"}, r"^synapse_email.tls is none but synapse_email.smtp_user is set: .*unencrypted"),
-        ({**AUTH, "smtp_pass_secret": "smtp"}, r"^synapse_email.smtp_pass_secret must be a mapping \{secret: "),
-        ({**AUTH, "smtp_pass_secret": {"name": "smtp"}}, r"^synapse_email.smtp_pass_secret has no option 'name'"),
-        ({**AUTH, "smtp_pass_secret": {"key": "p"}}, r"^synapse_email.smtp_pass_secret.secret must name .*got None$"),
+        (
+            {**AUTH, "tls": "none"},
+            r"^synapse_email.tls is none but synapse_email.smtp_user is set: .*unencrypted",
+        ),
+        (
+            {**AUTH, "smtp_pass_secret": "smtp"},
+            r"^synapse_email.smtp_pass_secret must be a mapping \{secret: ",
+        ),
+        (
+            {**AUTH, "smtp_pass_secret": {"name": "smtp"}},
+            r"^synapse_email.smtp_pass_secret has no option 'name'",
+        ),
+        (
+            {**AUTH, "smtp_pass_secret": {"key": "p"}},
+            r"^synapse_email.smtp_pass_secret.secret must name .*got None$",
+        ),
         (
             {**AUTH, "smtp_pass_secret": {"secret": "Bad_Name"}},
             r"^synapse_email.smtp_pass_secret.secret must name an existing Secret",
@@ -160,7 +185,9 @@ def test_a_password_in_the_inventory_is_refused_without_quoting_it():
 
 @pytest.mark.parametrize("password", [None, "", "\n", "  "])
 def test_an_empty_password_secret_is_refused_naming_the_secret(password):
-    with pytest.raises(EmailConfigError, match=r"^the SMTP password in Secret smtp \(key password\), named by "):
+    with pytest.raises(
+        EmailConfigError, match=r"^the SMTP password in Secret smtp \(key password\), named by "
+    ):
         email_section(AUTH, smtp_pass=password)
 
 
@@ -170,7 +197,10 @@ def test_the_variable_name_is_the_callers():
 
 
 # Characters no message holds, so a hit can only be the password itself.
-@given(password=st.text(alphabet="\u00b5\u00a7\u00a4\u00b6", min_size=4), mode=st.sampled_from(["starttls", "tls"]))
+@given(
+    password=st.text(alphabet="\u00b5\u00a7\u00a4\u00b6", min_size=4),
+    mode=st.sampled_from(["starttls", "tls"]),
+)
 def test_no_message_quotes_the_password(password, mode):
     """Every error raised while the password is in hand: the message never holds it."""
     for broken in ({"smtp_port": 0}, {"notif_from": "x"}, {"enable_notifs": 1}, {"client_base_url": "x"}):
