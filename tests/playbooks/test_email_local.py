@@ -5,7 +5,7 @@ conftest.py: it starts from whatever the namespace holds and leaves it converged
 1. synapse_email names a Secret that does not exist: refused in play 1 (read_email.yml),
    nothing written;
 2. the Secret exists: email on, run with --diff as a terminal shows it;
-3. the same again: changed=0;
+3. the same again: changed=0, and so in --check --diff;
 4. a new password in the Secret: a new homeserver.yaml, the Deployment rolls;
 5. synapse_email removed: email off, homeserver.yaml has no email section.
 In every run's output, in every ConfigMap, in Helm's release records and in the
@@ -96,6 +96,9 @@ def runs(core, apps, tmp_path_factory):
         "site.yml", extra_vars={"synapse_email": EMAIL}, args=["--diff"], tmp_path=tmp
     )
     out["again_config"] = _mounted_homeserver(core, apps)
+    out["check"] = run_playbook(
+        "site.yml", extra_vars={"synapse_email": EMAIL}, args=["--check", "--diff"], tmp_path=tmp
+    )
     _not_stored_in_plain_objects(core, apps, first)
 
     _put_password(core, second)
@@ -152,6 +155,12 @@ def test_the_second_run_changes_nothing(runs):
     assert runs["again_config"] == runs["on_config"]
 
 
+def test_check_mode_sees_nothing_to_change(runs):
+    run = runs["check"]
+    assert run.returncode == 0, run.describe()
+    assert run.changed == 0, [t.name for t in run.tasks if t.changed]
+
+
 def test_a_new_password_in_the_secret_rolls_synapse(runs):
     run = runs["rotated"]
     assert run.returncode == 0, run.describe()
@@ -168,7 +177,7 @@ def test_email_off_again_removes_the_section(runs):
     assert "email" not in homeserver
 
 
-@pytest.mark.parametrize("label", ["missing", "on", "again", "rotated", "off"])
+@pytest.mark.parametrize("label", ["missing", "on", "again", "check", "rotated", "off"])
 def test_no_run_prints_a_password(runs, label):
     run = runs[label][0] if label == "missing" else runs[label]
     for password in runs["passwords"]:
