@@ -7,7 +7,7 @@ and the template too, for a chart used without its schema).
 """
 
 import pytest
-from chartlib import REQUIRED_SET, container, find, one, pod_spec
+from chartlib import CHARTS_DIR, REQUIRED_SET, container, find, one, pod_spec
 
 CA_MOUNT = {"name": "federation-ca", "mountPath": "/federation-ca", "readOnly": True}
 
@@ -53,8 +53,9 @@ def test_both_sources_are_refused(helm):
 
 
 def test_no_secret_material_in_any_configmap(helm):
-    """With TLS and a CA from a Secret, the chart renders no ConfigMap, so neither the Ingress's
-    Secret nor the CA's (nor homeserver.yaml) can reach one."""
+    """With TLS and a CA from a Secret, the chart renders one ConfigMap only, its Python startup
+    file (files/sitecustomize.py, byte for byte), so neither the Ingress's Secret nor the CA's
+    (nor homeserver.yaml) can reach one."""
     docs, spec, _ = _render(
         helm,
         "federationCA.secretName=private-ca",
@@ -62,5 +63,6 @@ def test_no_secret_material_in_any_configmap(helm):
         "ingress.host=matrix.example.test",
         "ingress.tls[0].secretName=synapse-tls",
     )
-    assert find(docs, "ConfigMap") == []
-    assert not any("configMap" in v for v in spec["volumes"])
+    shipped = (CHARTS_DIR / "synapse" / "files" / "sitecustomize.py").read_text()
+    assert [c["data"] for c in find(docs, "ConfigMap")] == [{"sitecustomize.py": shipped}]
+    assert [v["configMap"]["name"] for v in spec["volumes"] if "configMap" in v] == ["synapse-python"]

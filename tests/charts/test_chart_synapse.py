@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from chartlib import (
+    CHARTS_DIR,
     REQUIRED_SET,
     container,
     env_map,
@@ -100,7 +101,29 @@ def test_secrets_are_mounted_where_homeserver_yaml_expects_them(rendered, scenar
     for path in ("/config", "/secrets/signing-key", "/secrets/synapse"):
         assert mounts[path]["readOnly"] is True
     assert "emptyDir" in volumes[mounts["/tmp"]["name"]]
-    assert not any("configMap" in v for v in spec["volumes"]), "homeserver.yaml must not be in a ConfigMap"
+    # The one ConfigMap is the startup file that keeps the SMTP password out of the log.
+    config_maps = [v for v in spec["volumes"] if "configMap" in v]
+    assert len(config_maps) == 1, "homeserver.yaml must not be in a ConfigMap"
+    assert config_maps[0]["configMap"]["name"].endswith("-python")
+
+
+@pytest.mark.parametrize("scenario", ["default", "gke"])
+def test_python_runs_the_charts_sitecustomize_before_synapse(rendered, scenario):
+    """files/sitecustomize.py turns off Twisted's SMTP transcript, which would carry the SMTP
+    password into Synapse's log (tests/realserver/test_email.py shows both)."""
+    docs = rendered(scenario, "synapse")
+    spec = pod_spec(deployment(docs))
+    container = synapse_container(docs)
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    assert env["PYTHONPATH"] == "/matrixk8s/python"
+    mount = mounts["/matrixk8s/python"]
+    assert mount["readOnly"] is True
+    volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
+    config_map = one(docs, "ConfigMap", volume["configMap"]["name"])
+    shipped = (CHARTS_DIR / "synapse" / "files" / "sitecustomize.py").read_text()
+    assert config_map["data"] == {"sitecustomize.py": shipped}
+    assert "smtp.SMTPClient.debug = False" in config_map["data"]["sitecustomize.py"]
 
 
 def test_custom_secret_keys(helm):

@@ -27,6 +27,7 @@ from playbooklib import NAMESPACE, create_namespace, delete_namespace, local_clu
 CHAINS = {
     "converged": (
         "test_config_validation_local.py",
+        "test_email_local.py",
         "test_faults_local.py",
         "test_health_local.py",
         "test_lock_local.py",

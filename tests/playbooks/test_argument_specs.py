@@ -25,6 +25,13 @@ CASES = [
         "mutually exclusive",
     ),
     ({"synapse_resources": "lots"}, "synapse", "synapse_resources"),
+    ({"synapse_email": {"smtp_host": "smtp.example.test", "tls": "ssl"}}, "synapse", "synapse_email"),
+    (
+        {"synapse_email": {"smtp_host": "smtp.example.test", "smtp_port": "submission"}},
+        "synapse",
+        "smtp_port",
+    ),
+    ({"synapse_email": {"smtp_hots": "smtp.example.test"}}, "synapse", "smtp_hots"),
     ({"well_known_mode": "apache"}, "well_known", "well_known_mode"),
     ({"well_known_federation_port": "https"}, "well_known", "well_known_federation_port"),
     ({"well_known_client_extra": ["not", "a", "mapping"]}, "well_known", "well_known_client_extra"),

@@ -42,6 +42,10 @@ SAFE = [
     # The Helm release record and workloads a read returns hold no Secret data.
     r"\b_\w+_cluster\.(release|workloads|synapse_ingress)\b",
     r"\b_synapse_admin_missing_secrets\b",
+    # The SMTP password's Secret: its name and key (synapse_email.smtp_pass_secret), whether
+    # it was found; the placeholder validate.yml merges with names only those.
+    r"\b_synapse_email_password_(ref|placeholder)(\.(secret|key))?\b",
+    r"\b_synapse_email_secret_found\b",
     r"\b[\w.]+ (\| default\([^)]*\) )?\| (length|type_debug)\b",
     r"\b[\w.]+ \| matrixk8s\.synapse\.signing_key_(id|verify_key)\b",
     r"\bsynapse_admin_users \| map\(attribute='username'\)",
@@ -58,7 +62,7 @@ SECRET = re.compile(
     r"|kind:\s*Secret\b|\.data\b"
     # Facts read from the cluster (they hold Secrets) or decoded from such reads, the merged
     # homeserver.yaml. (What a role passes to _common's apply is scanned as written.)
-    r"|_postgres_cluster\b|_signing_key_(cluster|stored)\b|_synapse_(cluster|stored|admin_cluster)\b"
+    r"|_postgres_cluster\b|_signing_key_(cluster|stored)\b|_synapse_(cluster|stored|admin_cluster|email_cluster)\b"
     r"|_synapse_homeserver_merged\b",
     re.IGNORECASE,
 )
@@ -240,6 +244,11 @@ def test_a_secret_mention_is_detected():
     assert _mentions_secret("{{ _synapse_homeserver_merged | to_nice_yaml }}")
     assert _mentions_secret({"_common_objects": [{"kind": "Secret", "metadata": {"name": "x"}}]})
     assert not _mentions_secret("{{ _postgres_cluster.release }} {{ _signing_key_stored.exists }}")
+    assert _mentions_secret("{{ _synapse_email_cluster.smtp_secret | first }}")
+    assert _mentions_secret("{{ _synapse_email_password }}")
+    assert not _mentions_secret(
+        "Secret {{ _synapse_email_password_ref.secret }}, key {{ _synapse_email_password_ref.key }}"
+    )
     assert _mentions_secret({"_new_key": "{{ lookup('matrixk8s.synapse.signing_key') }}"})
     assert not _mentions_secret(
         "Secret {{ synapse_config_secret_name }} key {{ postgres_password_secret_key }}"

@@ -248,6 +248,46 @@ CASES = {
         "synapse",
         ["synapse_homeserver", "'use_insecure_ssl_client_just_for_testing_do_not_use'", "turns off"],
     ),
+    # Issue 16: email. The password's Secret itself is read in play 1 (test_email_local.py).
+    "email without an SMTP host": (
+        {"synapse_email": {"notif_from": "matrix@example.test"}},
+        "synapse",
+        ["synapse_email.smtp_host is required"],
+    ),
+    "email without a sender": (
+        {"synapse_email": {"smtp_host": "smtp.example.test"}},
+        "synapse",
+        ["synapse_email.notif_from is required", "%(app)s <matrix@example.com>"],
+    ),
+    "email with a URL for a host": (
+        {"synapse_email": {"smtp_host": "smtps://smtp.example.test", "notif_from": "m@example.test"}},
+        "synapse",
+        ["synapse_email.smtp_host must be a host name"],
+    ),
+    "email user without the password's Secret": (
+        {
+            "synapse_email": {
+                "smtp_host": "smtp.example.test",
+                "notif_from": "m@example.test",
+                "smtp_user": "m",
+            }
+        },
+        "synapse",
+        ["synapse_email.smtp_user is set but synapse_email.smtp_pass_secret is not"],
+    ),
+    "email login without TLS": (
+        {
+            "synapse_email": {
+                "smtp_host": "smtp.example.test",
+                "notif_from": "m@example.test",
+                "tls": "none",
+                "smtp_user": "m",
+                "smtp_pass_secret": {"secret": "smtp"},
+            }
+        },
+        "synapse",
+        ["synapse_email.tls is none but synapse_email.smtp_user is set", "unencrypted"],
+    ),
 }
 
 
@@ -413,3 +453,39 @@ def test_misspelt_role_variable_is_refused_with_did_you_mean(
     assert failed.path.split(":")[0].endswith("roles/_common/tasks/check_variables.yml"), run.describe()
     (name,) = extra_vars
     assert f"{name} (did you mean {meant}?)" in failed.message, failed.message
+
+
+# Issue 16: the SMTP password is never a variable. Given inline, either way, the run stops in
+# validation, names synapse_email.smtp_pass_secret and does not print the password.
+SMTP_PASSWORD = "Inline-Smtp-Pa55-9731"
+INLINE_PASSWORDS = {
+    "email.smtp_pass in synapse_homeserver": (
+        {"synapse_homeserver": {"email": {"smtp_host": "smtp.example.test", "smtp_pass": SMTP_PASSWORD}}},
+        ["synapse_homeserver", "'email.smtp_pass'", "set synapse_email.smtp_pass_secret"],
+    ),
+    "email.smtp_pass in a YAML string": (
+        {"synapse_homeserver": f"email:\n  smtp_pass: {SMTP_PASSWORD}\n"},
+        ["'email.smtp_pass'", "synapse_email.smtp_pass_secret"],
+    ),
+    "synapse_email.smtp_pass": (
+        {
+            "synapse_email": {
+                "smtp_host": "smtp.example.test",
+                "notif_from": "m@example.test",
+                "smtp_pass": SMTP_PASSWORD,
+            }
+        },
+        ["synapse_email.smtp_pass: the SMTP password does not go into the inventory", "smtp_pass_secret"],
+    ),
+}
+
+
+@pytest.mark.parametrize(("extra_vars", "needles"), INLINE_PASSWORDS.values(), ids=list(INLINE_PASSWORDS))
+def test_an_inline_smtp_password_is_refused_without_printing_it(
+    extra_vars, needles, tmp_path, unreachable_kubeconfig
+):
+    run, failed = _refused_offline(extra_vars, tmp_path, unreachable_kubeconfig)
+    assert failed.path.split(":")[0].endswith("roles/synapse/tasks/validate.yml"), run.describe()
+    for needle in needles:
+        assert needle in failed.message, failed.message
+    assert SMTP_PASSWORD not in run.stdout + run.stderr

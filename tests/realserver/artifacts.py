@@ -135,7 +135,7 @@ RENDER_PLAYBOOK = """\
 """
 
 # Values the roles generate or read from the cluster, so an offline render cannot know them.
-RUNTIME_KEYS = (("database", "args", "password"), ("old_signing_keys",))
+RUNTIME_KEYS = (("database", "args", "password"), ("old_signing_keys",), ("email", "smtp_pass"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -328,8 +328,11 @@ def _helm_template(release: str, chart: str, namespace: str, values: pathlib.Pat
     return [d for d in yaml.safe_load_all(result.stdout) if d]
 
 
-def render_roles(database_password: str) -> RoleRender:
-    """RENDER_PLAYBOOK on inventories/local, then helm template with the roles' values."""
+def render_roles(database_password: str, extra_vars: dict | None = None) -> RoleRender:
+    """RENDER_PLAYBOOK on inventories/local, then helm template with the roles' values.
+
+    extra_vars: role inputs over the inventory's, for a variant of it (tests/realserver/test_email.py).
+    """
     with tempfile.TemporaryDirectory(prefix="matrixk8s-render-") as tmp:
         out = pathlib.Path(tmp)
         extra = out / "extra-vars.json"
@@ -344,6 +347,7 @@ def render_roles(database_password: str) -> RoleRender:
                     "postgres_chart_path": str(REPO / "charts" / "postgres"),
                     "synapse_chart_path": str(REPO / "charts" / "synapse"),
                     "well_known_chart_path": str(REPO / "charts" / "well-known"),
+                    **(extra_vars or {}),
                 }
             )
         )
@@ -391,10 +395,14 @@ def render_roles(database_password: str) -> RoleRender:
 # --- source "offline" -----------------------------------------------------------------
 
 
-def from_offline_render() -> Artifacts:
-    """The roles' render, with the secrets the roles would generate once generated here."""
+def from_offline_render(extra_vars: dict | None = None, smtp_password: str | None = None) -> Artifacts:
+    """The roles' render, with the secrets the roles would generate once generated here.
+
+    smtp_password: the SMTP password of a render with synapse_email (what the synapse role
+    reads from the Secret synapse_email.smtp_pass_secret names).
+    """
     database_password = secrets.token_urlsafe(36)
-    render = render_roles(database_password)
+    render = render_roles(database_password, extra_vars)
     names = render.names
     auth = render.values["postgres"]["auth"]
     job = _admin_job(render.objects)
@@ -402,6 +410,11 @@ def from_offline_render() -> Artifacts:
     # (roles/synapse/vars/main.yml); a JSON string is a YAML scalar whatever the password.
     placeholder = yaml.safe_load(render.homeserver_yaml)["database"]["args"]["password"]
     homeserver_yaml = render.homeserver_yaml.replace(placeholder, json.dumps(database_password))
+    if smtp_password is not None:
+        # The same for the SMTP password, which apply.yml reads from the user's Secret.
+        placeholder = yaml.safe_load(homeserver_yaml)["email"]["smtp_pass"]
+        assert placeholder.startswith("<the password in Secret "), "synapse_email names no password Secret"
+        homeserver_yaml = homeserver_yaml.replace(placeholder, json.dumps(smtp_password))
     store = {
         names.config_secret: {names.config_key: homeserver_yaml},
         names.signing_key_secret: {names.signing_key_key: signing_key.signing_key_generate() + "\n"},
@@ -467,11 +480,13 @@ def read_cluster(render: RoleRender) -> Artifacts:
         ),
         ("ConfigMap", names.well_known): get("ConfigMap", names.well_known, core.read_namespaced_config_map),
     }
-    # The ConfigMaps the postgres pod mounts (its database-roles.sh).
-    for volume in objects["StatefulSet", names.postgres]["spec"]["template"]["spec"].get("volumes", []):
-        if "configMap" in volume:
-            name = volume["configMap"]["name"]
-            objects["ConfigMap", name] = get("ConfigMap", name, core.read_namespaced_config_map)
+    # The ConfigMaps the postgres pod (its database-roles.sh) and the synapse pod (its
+    # sitecustomize.py) mount.
+    for kind, name in (("StatefulSet", names.postgres), ("Deployment", names.synapse)):
+        for volume in objects[kind, name]["spec"]["template"]["spec"].get("volumes", []):
+            if "configMap" in volume:
+                mounted = volume["configMap"]["name"]
+                objects["ConfigMap", mounted] = get("ConfigMap", mounted, core.read_namespaced_config_map)
     job = _admin_job(render.objects)
     # The render names homeserver.yaml's Secret by its prefix; the cluster's carries the
     # digest (synapse-config-<digest>): the Job mounts the one the live Deployment mounts.

@@ -170,7 +170,11 @@ def synapse(artifacts, loopback, paths, postgres, workdir):
     url = f"http://127.0.0.1:{by_resource['client']}"
     health_url = f"http://127.0.0.1:{by_resource['health']}/health"
     process, seconds = servers.start_synapse(
-        loopback.synapse_command, workdir / "synapse.log", pod_home(artifacts, "synapse", paths), health_url
+        loopback.synapse_command,
+        workdir / "synapse.log",
+        pod_home(artifacts, "synapse", paths),
+        health_url,
+        env=pods.python_path(artifacts, "synapse", paths),
     )
     _timings["synapse_start_to_health_seconds"] = round(seconds, 3)
     try:

@@ -18,7 +18,7 @@ import yaml
 
 from . import nginxconf, servers
 from .artifacts import POD_CONTAINERS, Artifacts, container
-from .remap import Config, Paths, Ports
+from .remap import Config, Paths, Ports, pod_path_to_local
 
 
 def free_ports_for(rendered: Config) -> Ports:
@@ -102,6 +102,17 @@ def install_nginx(artifacts: Artifacts, loopback: Config, paths: Paths, user) ->
         if json.loads(artifacts.well_known_files[name]) != document:
             servers.write_file(config.parent / name, json.dumps(document, indent=2) + "\n", user)
     return config.parent
+
+
+def python_path(artifacts: Artifacts, pod: str, paths: Paths) -> dict[str, str]:
+    """The container's PYTHONPATH (the synapse chart's sitecustomize.py), moved to where its
+    mount is laid out here; {} when the container sets none."""
+    spec = container(artifacts.pods[pod], POD_CONTAINERS[pod])
+    value = next((e.get("value") for e in spec.get("env", []) if e["name"] == "PYTHONPATH"), None)
+    if not value:
+        return {}
+    local = [pod_path_to_local(getattr(paths, pod), part) for part in value.split(":")]
+    return {"PYTHONPATH": ":".join(local)}
 
 
 def postgres_socket_dir(paths: Paths) -> pathlib.Path | None:

@@ -283,9 +283,11 @@ def start_postgres(
 # --- HTTP servers ---------------------------------------------------------------------
 
 
-def start_synapse(argv, log: pathlib.Path, home: pathlib.Path, health_url: str) -> tuple[Process, float]:
-    """Synapse, and its seconds from process start to /health answering 200."""
-    process = Process("synapse", argv, log, env={**os.environ, "HOME": str(home)}, cwd=home)
+def start_synapse(
+    argv, log: pathlib.Path, home: pathlib.Path, health_url: str, env: dict[str, str] | None = None
+) -> tuple[Process, float]:
+    """Synapse, and its seconds from process start to /health answering 200 (env: added to ours)."""
+    process = Process("synapse", argv, log, env={**os.environ, **(env or {}), "HOME": str(home)}, cwd=home)
     seconds = process.wait_until(lambda: http_ok(health_url), 120, "/health OK")
     return process, seconds
 
